@@ -1,0 +1,232 @@
+// A private PostgreSQL + PostGIS cluster under .data/, so that `npm start` and `npm test`
+// need no configuration. Used only when DATABASE_URL is unset.
+import { execFileSync, spawnSync } from 'node:child_process'
+import { createHash } from 'node:crypto'
+import { existsSync, mkdirSync, readdirSync, rmSync, statSync, writeFileSync, openSync, closeSync, readFileSync } from 'node:fs'
+import path from 'node:path'
+
+const PG_ROOT = '/usr/lib/postgresql'
+const SUPERUSER = 'setu'
+export const LOCAL_DB_NAME = 'setu'
+// Unix socket paths are limited to 107 bytes, including "/.s.PGSQL.5432".
+const MAX_SOCKET_DIR_LENGTH = 90
+
+export interface LocalCluster {
+  /** Connection string for a database on the cluster. */
+  url(database?: string): string
+  dataDir: string
+  /** True when this process started the server (and so should stop it). */
+  startedHere: boolean
+  stop(): void
+}
+
+type Log = (msg: string) => void
+
+export class ClusterSetupError extends Error {}
+
+const isRoot = () => process.getuid?.() === 0
+
+function run(cmd: string, args: string[], opts: { asPostgres?: boolean; cwd?: string } = {}) {
+  const [file, argv] = opts.asPostgres ? ['runuser', ['-u', 'postgres', '--', cmd, ...args]] : [cmd, args]
+  const res = spawnSync(file, argv, { encoding: 'utf8', cwd: opts.cwd ?? '/' })
+  return { ok: res.status === 0, status: res.status, out: `${res.stdout ?? ''}${res.stderr ?? ''}`.trim() }
+}
+
+function installedVersions(): number[] {
+  if (!existsSync(PG_ROOT)) return []
+  return readdirSync(PG_ROOT)
+    .filter((v) => /^\d+$/.test(v) && existsSync(path.join(PG_ROOT, v, 'bin', 'pg_ctl')))
+    .map(Number)
+    .sort((a, b) => b - a)
+}
+
+function aptInstall(packages: string[], log: Log) {
+  log(`installing ${packages.join(' ')} with apt-get (first run only)`)
+  const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' }
+  execFileSync('apt-get', ['update', '-qq'], { stdio: ['ignore', 'ignore', 'inherit'], env })
+  execFileSync('apt-get', ['install', '-y', '-qq', '--no-install-recommends', ...packages], {
+    stdio: ['ignore', 'ignore', 'inherit'],
+    env,
+  })
+}
+
+const canApt = () => isRoot() && run('sh', ['-c', 'command -v apt-get']).ok
+
+const installHint = (packages: string[]) =>
+  `setu needs ${packages.join(' and ')} to run its own database.\n` +
+  `Install ${packages.length > 1 ? 'them' : 'it'} with:  sudo apt-get install ${packages.join(' ')}\n` +
+  'or point DATABASE_URL at a PostgreSQL database that has PostGIS.'
+
+/** Finds the newest installed PostgreSQL server with PostGIS, installing what is missing when allowed. */
+export function ensureServerBinaries(log: Log): { version: number; bindir: string } {
+  let version = installedVersions()[0]
+  if (version === undefined) {
+    const pkgs = ['postgresql-15', 'postgresql-15-postgis-3']
+    if (!canApt()) throw new ClusterSetupError(installHint(pkgs))
+    aptInstall(pkgs, log)
+    version = installedVersions()[0]
+    if (version === undefined) throw new ClusterSetupError(installHint(pkgs))
+  }
+  const bindir = path.join(PG_ROOT, String(version), 'bin')
+  const sharedir = run(path.join(bindir, 'pg_config'), ['--sharedir']).out || `/usr/share/postgresql/${version}`
+  const postgisControl = path.join(sharedir, 'extension', 'postgis.control')
+  if (!existsSync(postgisControl)) {
+    const pkgs = [`postgresql-${version}-postgis-3`]
+    if (!canApt()) throw new ClusterSetupError(installHint(pkgs))
+    aptInstall(pkgs, log)
+    if (!existsSync(postgisControl)) throw new ClusterSetupError(installHint(pkgs))
+  }
+  return { version, bindir }
+}
+
+/** A lock shared by every process using the same cluster directory (server, test workers, scripts). */
+function withLock<T>(lockPath: string, fn: () => T): T {
+  const deadline = Date.now() + 120_000
+  for (;;) {
+    try {
+      const fd = openSync(lockPath, 'wx')
+      writeFileSync(fd, String(process.pid))
+      closeSync(fd)
+      break
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err
+      const holder = Number(readFileSync(lockPath, 'utf8') || 0)
+      if (holder && !processAlive(holder)) rmSync(lockPath, { force: true })
+      else if (Date.now() > deadline) throw new ClusterSetupError(`timed out waiting for ${lockPath}`)
+      else Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 100)
+    }
+  }
+  try {
+    return fn()
+  } finally {
+    rmSync(lockPath, { force: true })
+  }
+}
+
+function processAlive(pid: number) {
+  try {
+    process.kill(pid, 0)
+    return true
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM'
+  }
+}
+
+interface Layout {
+  clusterDir: string
+  dataDir: string
+  socketDir: string
+  logFile: string
+  lockFile: string
+}
+
+function layout(projectRoot: string, version: number, asPostgres: boolean): Layout {
+  let base = path.join(projectRoot, '.data')
+  mkdirSync(base, { recursive: true })
+  // initdb refuses to run as root, so as root the cluster belongs to the postgres system user,
+  // which must be able to reach the folder. A checkout under /root is not reachable: fall back
+  // to a folder of the postgres user's own, named after the checkout.
+  if (asPostgres && !run('test', ['-x', base], { asPostgres: true }).ok) {
+    const hash = createHash('sha1').update(projectRoot).digest('hex').slice(0, 10)
+    base = path.join('/var/lib/postgresql', `setu-${hash}`)
+    mkdirSync(base, { recursive: true })
+  }
+  // Everything the server writes lives in one folder that its owner controls.
+  const clusterDir = path.join(base, 'postgres')
+  let socketDir = path.join(clusterDir, 'run')
+  if (socketDir.length > MAX_SOCKET_DIR_LENGTH) {
+    const hash = createHash('sha1').update(base).digest('hex').slice(0, 10)
+    socketDir = path.join('/tmp', `setu-${hash}`)
+  }
+  return {
+    clusterDir,
+    dataDir: path.join(clusterDir, String(version)),
+    socketDir,
+    logFile: path.join(clusterDir, 'server.log'),
+    lockFile: path.join(projectRoot, '.data', 'cluster.lock'),
+  }
+}
+
+function chownToPostgres(dir: string) {
+  execFileSync('chown', ['postgres:postgres', dir])
+}
+
+/**
+ * Creates the cluster on first use, starts it when it is not running, and makes sure the
+ * application database exists. Safe to call from several processes at once.
+ */
+export function ensureLocalCluster(projectRoot: string, log: Log = () => {}): LocalCluster {
+  const { version, bindir } = ensureServerBinaries(log)
+  const asPostgres = isRoot()
+  const dirs = layout(projectRoot, version, asPostgres)
+  const pg = (tool: string, args: string[]) => run(path.join(bindir, tool), args, { asPostgres })
+
+  const psql = (sql: string) =>
+    run(path.join(bindir, 'psql'), ['-X', '-qAt', '-h', dirs.socketDir, '-U', SUPERUSER, '-d', 'postgres', '-c', sql])
+  const ensureDatabase = () => {
+    const exists = psql(`SELECT 1 FROM pg_database WHERE datname = '${LOCAL_DB_NAME}'`)
+    if (!exists.ok) throw new ClusterSetupError(`cannot reach the private cluster:\n${exists.out}`)
+    if (exists.out === '1') return
+    const created = psql(`CREATE DATABASE ${LOCAL_DB_NAME}`)
+    if (!created.ok) throw new ClusterSetupError(created.out)
+  }
+
+  const startedHere = withLock(dirs.lockFile, () => {
+    for (const dir of [dirs.clusterDir, dirs.socketDir]) {
+      mkdirSync(dir, { recursive: true, mode: 0o700 })
+      if (asPostgres) chownToPostgres(dir)
+    }
+    if (!existsSync(path.join(dirs.dataDir, 'PG_VERSION'))) {
+      log(`creating a private PostgreSQL ${version} cluster in ${dirs.dataDir}`)
+      const init = pg('initdb', [
+        '-D', dirs.dataDir, '-U', SUPERUSER, '--auth=trust', '--encoding=UTF8', '--locale=C.UTF-8',
+      ])
+      if (!init.ok) throw new ClusterSetupError(`initdb failed:\n${init.out}`)
+    }
+    if (pg('pg_ctl', ['-D', dirs.dataDir, 'status']).ok) {
+      ensureDatabase()
+      return false
+    }
+    const options = [
+      "-c listen_addresses=''",
+      `-c unix_socket_directories='${dirs.socketDir}'`,
+      '-c unix_socket_permissions=0700',
+      '-c port=5432',
+      '-c max_connections=200',
+      '-c shared_buffers=128MB',
+    ].join(' ')
+    const start = pg('pg_ctl', ['-D', dirs.dataDir, '-l', dirs.logFile, '-w', '-t', '120', '-o', options, 'start'])
+    if (!start.ok) {
+      const tail = existsSync(dirs.logFile) ? readFileSync(dirs.logFile, 'utf8').split('\n').slice(-15).join('\n') : ''
+      throw new ClusterSetupError(`could not start PostgreSQL:\n${start.out}\n${tail}`)
+    }
+    log(`started the private PostgreSQL cluster (socket in ${dirs.socketDir})`)
+    ensureDatabase()
+    return true
+  })
+
+  const url = (database = LOCAL_DB_NAME) =>
+    `postgresql://${SUPERUSER}@localhost/${database}?host=${encodeURIComponent(dirs.socketDir)}`
+
+  return {
+    url,
+    dataDir: dirs.dataDir,
+    startedHere,
+    stop() {
+      const res = pg('pg_ctl', ['-D', dirs.dataDir, '-m', 'fast', '-w', 'stop'])
+      if (res.ok) log('stopped the private PostgreSQL cluster')
+    },
+  }
+}
+
+/** Stops the private cluster if it runs; used by `npm run db:stop` and the test run's teardown. */
+export function stopLocalCluster(projectRoot: string, log: Log = () => {}) {
+  const version = installedVersions()[0]
+  if (version === undefined) return
+  const dirs = layout(projectRoot, version, isRoot())
+  if (!existsSync(dirs.dataDir) || !statSync(dirs.dataDir).isDirectory()) return
+  const res = run(path.join(PG_ROOT, String(version), 'bin', 'pg_ctl'), ['-D', dirs.dataDir, '-m', 'fast', '-w', 'stop'], {
+    asPostgres: isRoot(),
+  })
+  if (res.ok) log('stopped the private PostgreSQL cluster')
+}

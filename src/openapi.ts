@@ -1,0 +1,23 @@
+// The fixed parts of the OpenAPI document; paths and schemas come from the routes' zod schemas.
+import pkg from '../package.json' with { type: 'json' }
+
+export const openapiDocument = {
+  openapi: '3.1.0',
+  info: {
+    title: 'setu',
+    version: pkg.version,
+    description:
+      'District service directories for survivors of human trafficking in Bangladesh and Cambodia: ' +
+      'administrative areas, providers of health, legal, counselling, shelter and livelihood services, ' +
+      'nearest-service search, referral links and MOUs. Errors are RFC 9457 problem documents ' +
+      '(application/problem+json). Lists answer {"items": [...], "next_cursor": ...}; pass next_cursor back as ' +
+      'cursor to read the next page.',
+    license: { name: 'AGPL-3.0-or-later', identifier: 'AGPL-3.0-or-later' },
+  },
+  servers: [{ url: 'http://127.0.0.1:3000', description: 'Local development server' }],
+  tags: [
+    { name: 'areas', description: 'Administrative areas: BD division → district → upazila → union; KH province → district → commune' },
+    { name: 'providers', description: 'The directory of service providers and community focal points' },
+    { name: 'system', description: 'Health and API description' },
+  ],
+}

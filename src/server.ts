@@ -1,0 +1,50 @@
+import { loadConfig } from './config.js'
+import { buildApp } from './app.js'
+import { createDb } from './db/client.js'
+import { resolveDatabase } from './db/database.js'
+import { migrateDatabase, isEmptyDirectory } from './db/migrate.js'
+import { loadDemoData } from './db/seed.js'
+
+async function main() {
+  const config = loadConfig()
+  const say = (msg: string) => console.error(`[setu] ${msg}`)
+  const target = resolveDatabase(config, say)
+  const db = createDb(target.url)
+  const shutdownDatabase = async () => {
+    await db.$client.end().catch(() => {})
+    if (target.cluster?.startedHere) target.cluster.stop()
+  }
+
+  try {
+    await migrateDatabase(db)
+    if (config.SEED_DEMO && (await isEmptyDirectory(db))) {
+      say('empty database: loading the demo data set (SEED_DEMO=false to skip)')
+      const counts = await loadDemoData(db)
+      say(`loaded ${counts.areas} demo areas and ${counts.providers} demo providers`)
+    }
+  } catch (err) {
+    await shutdownDatabase()
+    throw err
+  }
+
+  const app = await buildApp(config, { db })
+  let closing = false
+  const close = async (signal: string) => {
+    if (closing) return
+    closing = true
+    app.log.info({ signal }, 'shutting down')
+    await app.close()
+    await shutdownDatabase()
+    process.exit(0)
+  }
+  process.on('SIGINT', () => void close('SIGINT'))
+  process.on('SIGTERM', () => void close('SIGTERM'))
+
+  await app.listen({ host: config.HOST, port: config.PORT })
+  say(`API on http://${config.HOST}:${config.PORT}  docs on http://${config.HOST}:${config.PORT}/docs`)
+}
+
+main().catch((err) => {
+  console.error(`[setu] could not start: ${err instanceof Error ? err.message : String(err)}`)
+  process.exit(1)
+})

@@ -1,0 +1,25 @@
+import type { FastifyInstance } from 'fastify'
+import { buildApp, type AppConfig } from '../../src/app.js'
+import type { Db } from '../../src/db/client.js'
+import { createTestDatabase } from './db.js'
+
+export const testConfig: AppConfig = {
+  LOG_LEVEL: 'silent',
+  BODY_LIMIT_BYTES: 10 * 1024 * 1024,
+  RATE_LIMIT_PER_MINUTE: 0,
+}
+
+interface Teardown {
+  teardown(fn: () => unknown): void
+}
+
+/** The production app over a fresh, migrated database of its own; both are removed when the test ends. */
+export async function buildTestApp(t: Teardown, config: Partial<AppConfig> = {}): Promise<{ app: FastifyInstance; db: Db; dbUrl: string }> {
+  const database = await createTestDatabase()
+  const app = await buildApp({ ...testConfig, ...config }, { db: database.db })
+  t.teardown(async () => {
+    await app.close()
+    await database.drop()
+  })
+  return { app, db: database.db, dbUrl: database.url }
+}
