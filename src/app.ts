@@ -17,12 +17,21 @@ import { openapiDocument } from './openapi.js'
 import { systemRoutes } from './modules/system/routes.js'
 import { areaRoutes } from './modules/areas/routes.js'
 import { providerRoutes } from './modules/providers/routes.js'
+import { referralLinksService } from './modules/referral-links/service.js'
+import { providerReferralLinkRoutes, referralLinkRoutes } from './modules/referral-links/routes.js'
+import { mousService } from './modules/mous/service.js'
+import { mouRoutes, providerMouRoutes } from './modules/mous/routes.js'
+import { pathwaysService } from './modules/pathways/service.js'
+import { pathwayRoutes } from './modules/pathways/routes.js'
+import { networkService } from './modules/network/service.js'
+import { areaNetworkRoutes } from './modules/network/routes.js'
 
 export interface AppDeps {
   db: Db
 }
 
-export type AppConfig = Pick<Config, 'LOG_LEVEL' | 'BODY_LIMIT_BYTES' | 'RATE_LIMIT_PER_MINUTE'>
+export type AppConfig = Pick<Config, 'LOG_LEVEL' | 'BODY_LIMIT_BYTES' | 'RATE_LIMIT_PER_MINUTE'> &
+  Partial<Pick<Config, 'LINK_AT_RISK_DAYS' | 'VERIFICATION_STALE_MONTHS'>>
 
 export async function buildApp(config: AppConfig, { db }: AppDeps): Promise<FastifyInstance> {
   const app = Fastify({
@@ -51,6 +60,16 @@ export async function buildApp(config: AppConfig, { db }: AppDeps): Promise<Fast
   await app.register(systemRoutes, { db })
   await app.register(areaRoutes, { prefix: '/v1/areas', db })
   await app.register(providerRoutes, { prefix: '/v1/providers', db })
+
+  const health = { atRiskDays: config.LINK_AT_RISK_DAYS ?? 60, staleMonths: config.VERIFICATION_STALE_MONTHS ?? 12 }
+  const links = referralLinksService(db, health)
+  const mous = mousService(db)
+  await app.register(referralLinkRoutes, { prefix: '/v1/referral-links', links })
+  await app.register(providerReferralLinkRoutes, { prefix: '/v1/providers', links })
+  await app.register(mouRoutes, { prefix: '/v1/mous', mous })
+  await app.register(providerMouRoutes, { prefix: '/v1/providers', mous })
+  await app.register(pathwayRoutes, { prefix: '/v1/pathways', pathways: pathwaysService(db, links, health) })
+  await app.register(areaNetworkRoutes, { prefix: '/v1/areas', network: networkService(db, links) })
 
   return app
 }

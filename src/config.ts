@@ -9,6 +9,10 @@ const Env = z.object({
   BODY_LIMIT_BYTES: z.coerce.number().int().positive().default(10 * 1024 * 1024),
   // Requests per minute per client address; 0 turns rate limiting off.
   RATE_LIMIT_PER_MINUTE: z.coerce.number().int().min(0).default(600),
+  // A referral link is at risk when an MOU it rests on, or an end's funding, ends within this many days.
+  LINK_AT_RISK_DAYS: z.coerce.number().int().min(0).max(3650).default(60),
+  // A referral link is broken when an end has not been verified for more than this many months.
+  VERIFICATION_STALE_MONTHS: z.coerce.number().int().min(1).max(120).default(12),
   // Load the demo data set into an empty database on start.
   SEED_DEMO: z.enum(['true', 'false']).default('true').transform((v) => v === 'true'),
 })

@@ -18,6 +18,9 @@ export const openapiDocument = {
   tags: [
     { name: 'areas', description: 'Administrative areas: BD division → district → upazila → union; KH province → district → commune' },
     { name: 'providers', description: 'The directory of service providers and community focal points' },
+    { name: 'referral-links', description: 'Directed referral links between providers, their basis and their health (computed on read)' },
+    { name: 'mous', description: 'Memoranda of understanding that put providers in the referral system, with their status history' },
+    { name: 'pathways', description: 'Shortest chains of healthy referral links to a service' },
     { name: 'system', description: 'Health and API description' },
   ],
 }

@@ -40,8 +40,8 @@ async function main() {
   process.on('SIGINT', () => void close('SIGINT'))
   process.on('SIGTERM', () => void close('SIGTERM'))
 
-  await app.listen({ host: config.HOST, port: config.PORT })
-  say(`API on http://${config.HOST}:${config.PORT}  docs on http://${config.HOST}:${config.PORT}/docs`)
+  const address = await app.listen({ host: config.HOST, port: config.PORT })
+  say(`API on ${address}  docs on ${address}/docs`)
 }
 
 main().catch((err) => {

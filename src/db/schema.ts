@@ -1,5 +1,5 @@
 // drizzle table definitions mirroring migrations/*.sql (the SQL files are the source of truth).
-import { customType, date, geometry, integer, jsonb, pgTable, smallint, text, timestamp, uuid, char } from 'drizzle-orm/pg-core'
+import { bigserial, boolean, customType, date, geometry, integer, jsonb, pgTable, smallint, text, timestamp, uuid, char } from 'drizzle-orm/pg-core'
 
 /** A PostGIS column read and written through SQL functions only (ST_AsGeoJSON, ST_GeomFromGeoJSON). */
 const opaqueGeometry = customType<{ data: string; driverData: string }>({
@@ -58,4 +58,52 @@ export const providers = pgTable('providers', {
   created_at: timestamp('created_at', { withTimezone: true, mode: 'string' }).notNull().defaultNow(),
   updated_at: timestamp('updated_at', { withTimezone: true, mode: 'string' }).notNull().defaultNow(),
   version: integer('version').notNull(),
+})
+
+// Issue 3 (migrations/0001_referrals_mous.sql). Health, effective MOU status and pathways are computed in SQL
+// (src/modules/referral-links/health.ts, src/modules/mous/sql.ts), never stored.
+export const referral_links = pgTable('referral_links', {
+  id: uuid('id').primaryKey().defaultRandom(),
+  from_provider_id: uuid('from_provider_id').notNull(),
+  to_provider_id: uuid('to_provider_id').notNull(),
+  categories: text('categories').array().notNull(),
+  basis: text('basis').notNull(),
+  status: text('status').notNull(),
+  established_on: date('established_on', { mode: 'string' }),
+  last_used_on: date('last_used_on', { mode: 'string' }),
+  notes: text('notes'),
+  created_at: timestamp('created_at', { withTimezone: true, mode: 'string' }).notNull().defaultNow(),
+  updated_at: timestamp('updated_at', { withTimezone: true, mode: 'string' }).notNull().defaultNow(),
+  version: integer('version').notNull(),
+})
+
+export const mous = pgTable('mous', {
+  id: uuid('id').primaryKey().defaultRandom(),
+  provider_id: uuid('provider_id').notNull(),
+  counterparty: text('counterparty').notNull(),
+  funding_project: text('funding_project'),
+  counterparty_level: text('counterparty_level').notNull(),
+  counterparty_area: text('counterparty_area'),
+  categories: text('categories').array().notNull(),
+  /** As last set; read the effective status through mou_effective_status (a passed expires_on means expired). */
+  status: text('status').notNull(),
+  signed_on: date('signed_on', { mode: 'string' }),
+  expires_on: date('expires_on', { mode: 'string' }),
+  renews_mou_id: uuid('renews_mou_id'),
+  document_ref: text('document_ref'),
+  notes: text('notes'),
+  created_at: timestamp('created_at', { withTimezone: true, mode: 'string' }).notNull().defaultNow(),
+  updated_at: timestamp('updated_at', { withTimezone: true, mode: 'string' }).notNull().defaultNow(),
+  version: integer('version').notNull(),
+})
+
+export const mou_status_changes = pgTable('mou_status_changes', {
+  id: bigserial('id', { mode: 'number' }).primaryKey(),
+  mou_id: uuid('mou_id').notNull(),
+  status: text('status').notNull(),
+  status_changed: boolean('status_changed').notNull(),
+  changes: jsonb('changes').$type<Record<string, { from: unknown; to: unknown }>>().notNull(),
+  changed_at: timestamp('changed_at', { withTimezone: true, mode: 'string' }).notNull().defaultNow(),
+  changed_by: text('changed_by'),
+  note: text('note'),
 })

@@ -7,6 +7,8 @@ export const testConfig: AppConfig = {
   LOG_LEVEL: 'silent',
   BODY_LIMIT_BYTES: 10 * 1024 * 1024,
   RATE_LIMIT_PER_MINUTE: 0,
+  LINK_AT_RISK_DAYS: 60,
+  VERIFICATION_STALE_MONTHS: 12,
 }
 
 interface Teardown {

@@ -46,7 +46,11 @@ export async function ensureTemplate(): Promise<string> {
     try {
       const { rows } = await admin.query('SELECT datname FROM pg_database WHERE datname LIKE $1', ['setu_tpl_%'])
       if (rows.some((r) => r.datname === name)) return
-      for (const r of rows) await admin.query(`DROP DATABASE IF EXISTS "${r.datname}"`)
+      // Older templates (from earlier migrations) must lose their template flag before they can be dropped.
+      for (const r of rows) {
+        await admin.query(`ALTER DATABASE "${r.datname}" WITH is_template false`)
+        await admin.query(`DROP DATABASE IF EXISTS "${r.datname}" WITH (FORCE)`)
+      }
       await admin.query(`CREATE DATABASE "${name}"`)
       const db = createDb(serverUrl(name), 2)
       try {

@@ -32,8 +32,8 @@ export async function insertProvider(db: Db, p: ProviderSeed): Promise<string> {
     INSERT INTO providers (id, name, names, search_text, kind, categories, location, area_pcodes, status,
                            funded_until, verified_on, eligible_genders, min_age, max_age, cost)
     VALUES (${id}, ${name}, ${JSON.stringify(names)}::jsonb, ${searchText}, ${p.kind ?? 'ngo'},
-            ${p.categories ?? ['health']}::text[], ${point}, ${pcodesCovering(point)}, ${p.status ?? 'active'},
-            ${p.funded_until ?? null}, ${p.verified_on ?? null}, ${p.eligible_genders ?? []}::text[],
+            ${sql.param(p.categories ?? ['health'])}::text[], ${point}, ${pcodesCovering(point)}, ${p.status ?? 'active'},
+            ${p.funded_until ?? null}, ${p.verified_on ?? null}, ${sql.param(p.eligible_genders ?? [])}::text[],
             ${p.min_age ?? null}, ${p.max_age ?? null}, ${p.cost ?? null})`)
   return id
 }
@@ -57,4 +57,58 @@ export async function insertArea(db: Db, a: AreaSeed): Promise<void> {
     VALUES (${a.pcode}, ${a.name_en}, ${a.name_local ?? null}, ${a.country}, ${a.admin_level},
             ${a.level_name ?? `level ${a.admin_level}`}, ${a.parent_pcode ?? null},
             ST_Multi(ST_MakeEnvelope(${x1}, ${y1}, ${x2}, ${y2}, 4326)))`)
+}
+
+// Issue 3 (referral links, MOUs). Arrays are bound whole with sql.param: drizzle otherwise expands
+// a JS array into a parenthesised list of parameters.
+
+/** A provider verified today unless told otherwise: a never-verified end makes every link broken. */
+export async function insertVerifiedProvider(db: Db, p: ProviderSeed): Promise<string> {
+  const id = p.id ?? randomUUID()
+  const name = p.name ?? `Provider ${id.slice(0, 8)}`
+  const point = sql`ST_SetSRID(ST_MakePoint(${p.lon}, ${p.lat}), 4326)`
+  const verifiedOn = p.verified_on === undefined ? sql`current_date` : sql`${p.verified_on}::date`
+  await db.execute(sql`
+    INSERT INTO providers (id, name, search_text, kind, categories, location, area_pcodes, status, funded_until, verified_on)
+    VALUES (${id}, ${name}, ${name.toLowerCase()}, ${p.kind ?? 'ngo'}, ${sql.param(p.categories ?? ['health'])}::text[],
+            ${point}, ${pcodesCovering(point)}, ${p.status ?? 'active'}, ${p.funded_until ?? null}, ${verifiedOn})`)
+  return id
+}
+
+export interface LinkSeed {
+  from: string
+  to: string
+  categories?: string[]
+  basis?: string
+  status?: string
+}
+
+export async function insertLink(db: Db, l: LinkSeed): Promise<string> {
+  const { rows } = await db.execute<{ id: string }>(sql`
+    INSERT INTO referral_links (from_provider_id, to_provider_id, categories, basis, status)
+    VALUES (${l.from}, ${l.to}, ${sql.param(l.categories ?? ['health'])}::text[], ${l.basis ?? 'informal'}, ${l.status ?? 'active'})
+    RETURNING id`)
+  return rows[0].id
+}
+
+export interface MouSeed {
+  provider_id: string
+  categories?: string[]
+  status?: string
+  signed_on?: string | null
+  expires_on?: string | null
+  counterparty?: string
+}
+
+/** An MOU row with its creation history entry, as the API would write it. */
+export async function insertMou(db: Db, m: MouSeed): Promise<string> {
+  const status = m.status ?? 'signed'
+  const signedOn = m.signed_on !== undefined ? m.signed_on : status === 'signed' || status === 'expired' ? '2024-01-01' : null
+  const { rows } = await db.execute<{ id: string }>(sql`
+    INSERT INTO mous (provider_id, counterparty, counterparty_level, categories, status, signed_on, expires_on)
+    VALUES (${m.provider_id}, ${m.counterparty ?? 'Ministry of Women and Children Affairs'}, 'national',
+            ${sql.param(m.categories ?? ['health'])}::text[], ${status}, ${signedOn}, ${m.expires_on ?? null})
+    RETURNING id`)
+  await db.execute(sql`INSERT INTO mou_status_changes (mou_id, status, status_changed) VALUES (${rows[0].id}, ${status}, true)`)
+  return rows[0].id
 }

@@ -1,5 +1,193 @@
+import type { FastifyReply } from 'fastify'
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod'
 import type { Db } from '../../db/client.js'
+import { FeatureCollection, featureCollection, GEOJSON_MEDIA_TYPE, wantsGeoJson } from '../../lib/geojson.js'
+import { problemResponses } from '../../lib/problem.js'
+import {
+  BulkBody,
+  BulkResult,
+  IfMatchHeaders,
+  ListQuery,
+  NearestQuery,
+  NearestResult,
+  Provider,
+  ProviderIdParams,
+  ProviderInput,
+  ProviderPage,
+  ProviderPatch,
+} from './schemas.js'
+import { providersService } from './service.js'
 
-// Placeholder until the providers module lands.
-export const providerRoutes: FastifyPluginAsyncZod<{ db: Db }> = async () => {}
+const tags = ['providers']
+
+const asFeatures = <T extends Provider>(items: T[], next_cursor?: string | null) =>
+  featureCollection(
+    items,
+    (p) => ({ type: 'Point', coordinates: [p.location.lon, p.location.lat] }),
+    ({ location: _location, ...properties }) => properties,
+    next_cursor,
+  )
+
+const withEtag = (reply: FastifyReply, p: Provider) => {
+  reply.header('etag', `"${p.version}"`)
+  return p
+}
+
+const geoJsonOr = <T extends object>(schema: T, description: string) => ({
+  description,
+  content: {
+    'application/json': { schema },
+    [GEOJSON_MEDIA_TYPE]: { schema: FeatureCollection },
+  },
+})
+
+export const providerRoutes: FastifyPluginAsyncZod<{ db: Db }> = async (app, { db }) => {
+  const providers = providersService(db)
+
+  app.get(
+    '/nearest',
+    {
+      schema: {
+        tags,
+        summary: 'Nearest providers to a point',
+        description:
+          'Providers ordered by geodesic (WGS 84 spheroid) distance from lat/lon, each with distance_m. Only active ' +
+          'providers unless status says otherwise. Filters: category, max_km, gender (providers with no gender ' +
+          'restriction always match), age, cost, kind. limit defaults to 5, at most 100. Answers a GeoJSON ' +
+          'FeatureCollection with Accept: application/geo+json or format=geojson.',
+        querystring: NearestQuery,
+        response: {
+          200: geoJsonOr(NearestResult, 'The nearest providers, nearest first'),
+          ...problemResponses(400),
+        },
+      },
+    },
+    async (request, reply) => {
+      const items = await providers.nearest(request.query)
+      if (wantsGeoJson(request, request.query.format)) {
+        reply.type(GEOJSON_MEDIA_TYPE)
+        return asFeatures(items)
+      }
+      return { items, next_cursor: null }
+    },
+  )
+
+  app.get(
+    '/',
+    {
+      schema: {
+        tags,
+        summary: 'List providers',
+        description:
+          'Providers ordered by name, filtered by every given parameter (AND). area is a pcode at any level; q is a ' +
+          'case-insensitive substring of the name or any spelling in names (at least 2 characters); bbox is ' +
+          'minLon,minLat,maxLon,maxLat; lat, lon and radius_km go together; funded_after and verified_since skip ' +
+          'providers without a funded_until or verification date; external_id is scheme:id. Pass next_cursor back ' +
+          'as cursor for the next page. Answers a GeoJSON FeatureCollection with Accept: application/geo+json or format=geojson.',
+        querystring: ListQuery,
+        response: {
+          200: geoJsonOr(ProviderPage, 'A page of providers'),
+          ...problemResponses(400, 404),
+        },
+      },
+    },
+    async (request, reply) => {
+      const page = await providers.list(request.query)
+      if (wantsGeoJson(request, request.query.format)) {
+        reply.type(GEOJSON_MEDIA_TYPE)
+        return asFeatures(page.items, page.next_cursor)
+      }
+      return page
+    },
+  )
+
+  app.post(
+    '/',
+    {
+      schema: {
+        tags,
+        summary: 'Add a provider',
+        description:
+          'Creates a provider. The areas containing its location are computed and returned; a location outside ' +
+          'every known area is accepted and flagged with outside_known_areas: true.',
+        body: ProviderInput,
+        response: { 201: Provider, ...problemResponses(400, 413, 422) },
+      },
+    },
+    async (request, reply) => {
+      const provider = await providers.create(request.body)
+      reply.status(201).header('location', `/v1/providers/${provider.id}`)
+      return withEtag(reply, provider)
+    },
+  )
+
+  app.post(
+    '/bulk',
+    {
+      schema: {
+        tags,
+        summary: 'Add many providers at once',
+        description:
+          'Creates up to 5,000 providers in one transaction. Every row is validated like POST /v1/providers; if any ' +
+          'row is invalid nothing is written and the 422 problem lists every error with its row index.',
+        body: BulkBody,
+        response: { 201: BulkResult, ...problemResponses(400, 413, 422) },
+      },
+    },
+    async (request, reply) => {
+      const result = await providers.createBulk(request.body.providers)
+      reply.status(201)
+      return result
+    },
+  )
+
+  app.get(
+    '/:id',
+    {
+      schema: {
+        tags,
+        summary: 'Get a provider',
+        description: 'One provider with the areas containing it. The ETag is its version, for If-Match on PATCH.',
+        params: ProviderIdParams,
+        response: { 200: Provider, ...problemResponses(400, 404) },
+      },
+    },
+    async (request, reply) => withEtag(reply, await providers.get(request.params.id)),
+  )
+
+  app.patch(
+    '/:id',
+    {
+      schema: {
+        tags,
+        summary: 'Update a provider',
+        description:
+          'Partial update: fields left out stay as they are, nested objects (location, eligibility, verification) ' +
+          'are replaced whole, null clears a nullable field. Bumps version. Send If-Match with the ETag of your last ' +
+          'read to fail with 412 instead of overwriting someone else’s change. A closed provider may be re-opened by status.',
+        params: ProviderIdParams,
+        headers: IfMatchHeaders,
+        body: ProviderPatch,
+        response: { 200: Provider, ...problemResponses(400, 404, 412, 413, 422) },
+      },
+    },
+    async (request, reply) =>
+      withEtag(reply, await providers.update(request.params.id, request.body, request.headers['if-match'])),
+  )
+
+  app.delete(
+    '/:id',
+    {
+      schema: {
+        tags,
+        summary: 'Close a provider',
+        description:
+          'Providers are never deleted: this sets status to closed (bumping version) and answers the provider. ' +
+          'Closing a closed provider changes nothing.',
+        params: ProviderIdParams,
+        response: { 200: Provider, ...problemResponses(400, 404) },
+      },
+    },
+    async (request, reply) => withEtag(reply, await providers.close(request.params.id)),
+  )
+}

@@ -1,0 +1,489 @@
+// Regenerates the committed demo data set from seeds/source/admin-units.json:
+//   seeds/areas/{BGD_1,BGD_2,KHM_1,KHM_2}.geojson  polygons built by PostGIS (Voronoi cells clipped to a coarse outline)
+//   seeds/providers.json                            fictitious providers from a seeded PRNG
+// Output is deterministic: running it twice gives byte-identical files. Needs PostGIS only, no tables.
+// Usage: npx tsx scripts/generate-seeds.ts
+import { readFileSync, writeFileSync } from 'node:fs'
+import path from 'node:path'
+import { sql } from 'drizzle-orm'
+import { loadConfig } from '../src/config.js'
+import { createDb, type Db } from '../src/db/client.js'
+import { PROJECT_ROOT, resolveDatabase } from '../src/db/database.js'
+import { assertPostgisAvailable } from '../src/db/migrate.js'
+import { DEMO_SCHEME, DEMO_NOTE_PREFIX, DEMO_NAME_SUFFIX } from '../src/db/seed.js'
+
+const SEEDS = path.join(PROJECT_ROOT, 'seeds')
+const DECIMALS = 5
+// The day the demo set is anchored to: funding end dates are spread around it.
+const REFERENCE_DAY = '2026-11-23'
+
+type Country = 'BGD' | 'KHM'
+type LatLon = [number, number]
+interface Unit { pcode: string; name_en: string; name_local: string; at?: LatLon; extra?: LatLon[] }
+interface Source {
+  outlines: Record<Country, [number, number][]>
+  BGD: { divisions: Unit[]; districts: (Unit & { at: LatLon })[] }
+  KHM: { provinces: (Unit & { at: LatLon })[]; districts: (Unit & { at: LatLon })[] }
+}
+interface AreaFeature {
+  type: 'Feature'
+  properties: { pcode: string; name_en: string; name_local: string; parent_pcode: string | null; demo: true }
+  geometry: { type: 'MultiPolygon'; coordinates: number[][][][] }
+}
+
+const source = JSON.parse(readFileSync(path.join(SEEDS, 'source', 'admin-units.json'), 'utf8')) as Source
+
+// ---------------------------------------------------------------------------------------------
+// Areas
+
+interface Seed { code: string; lat: number; lon: number }
+
+/**
+ * One polygon per seed point: its Voronoi cell clipped to `outline`, snapped to the output grid.
+ * Snapping both neighbours' shared edges to the same grid keeps the cells edge-to-edge, so unions
+ * of cells (divisions, provinces) come out without slivers.
+ */
+async function voronoiCells(db: Db, seeds: Seed[], outline: [number, number][]): Promise<Map<string, string>> {
+  const grid = 10 ** -DECIMALS
+  const ring = JSON.stringify({ type: 'Polygon', coordinates: [outline] })
+  const { rows } = await db.execute<{ code: string; geojson: string }>(sql`
+    WITH outline AS (SELECT ST_MakeValid(ST_SetSRID(ST_GeomFromGeoJSON(${ring}), 4326)) AS g),
+    seeds AS (
+      SELECT code, ST_SetSRID(ST_MakePoint(lon, lat), 4326) AS pt
+      FROM unnest(${sql.param(seeds.map((s) => s.code))}::text[], ${sql.param(seeds.map((s) => s.lat))}::float8[],
+                  ${sql.param(seeds.map((s) => s.lon))}::float8[]) AS s(code, lat, lon)),
+    cells AS (
+      SELECT (ST_Dump(ST_VoronoiPolygons(ST_Collect(s.pt), 0, ST_Expand(o.g, 1)))).geom AS cell
+      FROM seeds s CROSS JOIN outline o GROUP BY o.g)
+    SELECT s.code,
+           ST_AsGeoJSON(ST_Multi(ST_CollectionExtract(ST_MakeValid(ST_SnapToGrid(ST_Intersection(c.cell, o.g), ${grid})), 3)), ${DECIMALS}) AS geojson
+    FROM seeds s JOIN cells c ON ST_Contains(c.cell, s.pt) CROSS JOIN outline o
+    ORDER BY s.code`)
+  if (rows.length !== seeds.length) throw new Error(`expected ${seeds.length} Voronoi cells, got ${rows.length}`)
+  return new Map(rows.map((r) => [r.code, r.geojson]))
+}
+
+/** The union of several generated polygons, as a valid MultiPolygon on the same grid. */
+async function union(db: Db, parts: string[]): Promise<string> {
+  const grid = 10 ** -DECIMALS
+  const { rows } = await db.execute<{ geojson: string }>(sql`
+    SELECT ST_AsGeoJSON(ST_Multi(ST_CollectionExtract(ST_MakeValid(ST_SnapToGrid(ST_Union(ST_GeomFromGeoJSON(g)), ${grid})), 3)), ${DECIMALS}) AS geojson
+    FROM unnest(${sql.param(parts)}::text[]) AS g`)
+  return rows[0].geojson
+}
+
+/** Fails loudly when a hand-authored point lies outside the outline: its cell would be empty. */
+async function assertInside(db: Db, seeds: Seed[], outline: [number, number][], what: string) {
+  const ring = JSON.stringify({ type: 'Polygon', coordinates: [outline] })
+  const { rows } = await db.execute<{ code: string }>(sql`
+    SELECT code FROM unnest(${sql.param(seeds.map((s) => s.code))}::text[], ${sql.param(seeds.map((s) => s.lat))}::float8[],
+                            ${sql.param(seeds.map((s) => s.lon))}::float8[]) AS s(code, lat, lon)
+    WHERE NOT ST_Contains(ST_MakeValid(ST_SetSRID(ST_GeomFromGeoJSON(${ring}), 4326)), ST_SetSRID(ST_MakePoint(lon, lat), 4326))`)
+  if (rows.length) throw new Error(`${what} outside the outline: ${rows.map((r) => r.code).join(', ')}`)
+}
+
+const feature = (u: Unit, parent: string | null, geojson: string): AreaFeature => ({
+  type: 'Feature',
+  properties: { pcode: u.pcode, name_en: u.name_en, name_local: u.name_local, parent_pcode: parent, demo: true },
+  geometry: JSON.parse(geojson),
+})
+
+const collection = (name: string, features: AreaFeature[]) => ({
+  type: 'FeatureCollection',
+  name,
+  demo: true,
+  description: 'setu demo boundaries: Voronoi approximations generated by scripts/generate-seeds.ts, not official boundaries',
+  features,
+})
+
+const seedOf = (u: Unit & { at: LatLon }): Seed => ({ code: u.pcode, lat: u.at[0], lon: u.at[1] })
+
+async function bangladeshAreas(db: Db) {
+  const { divisions, districts } = source.BGD
+  const seeds = districts.map(seedOf)
+  await assertInside(db, seeds, source.outlines.BGD, 'BGD districts')
+  const cells = await voronoiCells(db, seeds, source.outlines.BGD)
+  const level2 = districts.map((d) => feature(d, d.pcode.slice(0, 4), cells.get(d.pcode)!))
+  const level1: AreaFeature[] = []
+  for (const div of divisions) {
+    const parts = districts.filter((d) => d.pcode.startsWith(div.pcode)).map((d) => cells.get(d.pcode)!)
+    if (!parts.length) throw new Error(`division ${div.pcode} has no districts`)
+    level1.push(feature(div, null, await union(db, parts)))
+  }
+  return { level1, level2 }
+}
+
+/**
+ * Cambodia has district points for a few provinces only. One Voronoi diagram over district points
+ * (where known) and province points (elsewhere) keeps every district inside its own province: a
+ * province with districts is the union of their cells, so Kandal wraps around Phnom Penh as it
+ * should, which separate province and district diagrams cannot do.
+ */
+async function cambodiaAreas(db: Db) {
+  const { provinces, districts } = source.KHM
+  const withDistricts = new Set(districts.map((d) => d.pcode.slice(0, 4)))
+  const bare = provinces.filter((p) => !withDistricts.has(p.pcode))
+  // Extra points shape provinces that one point cannot: without them Siem Reap's districts would
+  // swallow Oddar Meanchey and Kep most of the Kampot coast.
+  const extras = bare.flatMap((p) => (p.extra ?? []).map(([lat, lon], i) => ({ code: `${p.pcode}#${i + 1}`, lat, lon })))
+  const seeds = [...districts.map(seedOf), ...bare.map(seedOf), ...extras]
+  await assertInside(db, seeds, source.outlines.KHM, 'KHM points')
+  const cells = await voronoiCells(db, seeds, source.outlines.KHM)
+  const level2 = districts.map((d) => feature(d, d.pcode.slice(0, 4), cells.get(d.pcode)!))
+  const level1: AreaFeature[] = []
+  for (const p of provinces) {
+    const parts = withDistricts.has(p.pcode)
+      ? districts.filter((d) => d.pcode.startsWith(p.pcode)).map((d) => cells.get(d.pcode)!)
+      : [cells.get(p.pcode)!, ...extras.filter((e) => e.code.startsWith(`${p.pcode}#`)).map((e) => cells.get(e.code)!)]
+    level1.push(feature(p, null, parts.length === 1 ? parts[0] : await union(db, parts)))
+  }
+  return { level1, level2 }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Providers
+
+/** mulberry32: tiny, fast, and the same sequence on every machine. */
+function prng(seed: number) {
+  let a = seed >>> 0
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0
+    let t = a
+    t = Math.imul(t ^ (t >>> 15), t | 1)
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
+  }
+}
+const rand = prng(20261123)
+const pick = <T>(xs: readonly T[]): T => xs[Math.floor(rand() * xs.length)]
+const between = (lo: number, hi: number) => lo + Math.floor(rand() * (hi - lo + 1))
+const chance = (p: number) => rand() < p
+function shuffled<T>(xs: readonly T[]): T[] {
+  const out = [...xs]
+  for (let i = out.length - 1; i > 0; i--) {
+    const j = Math.floor(rand() * (i + 1))
+    ;[out[i], out[j]] = [out[j], out[i]]
+  }
+  return out
+}
+
+type Category = 'health' | 'legal' | 'counselling' | 'shelter' | 'livelihood'
+type Kind = 'government' | 'ngo' | 'community_group' | 'survivor_group' | 'private' | 'international' | 'focal_point'
+type Gender = 'female' | 'male' | 'third_gender'
+type Requirement = 'formal_identification' | 'court_order' | 'referral_letter'
+
+interface Place { country: Country; pcode: string; name_en: string; name_local: string; parentName: string; at: LatLon; geometry: number[][][][] }
+
+interface Template {
+  kind: Kind
+  categories: Category[]
+  /** Name parts chosen once per provider, so the English and local names agree. */
+  stems?: readonly (readonly [string, string])[]
+  en: (p: Place, stem: readonly [string, string]) => string
+  local: (p: Place, stem: readonly [string, string]) => string
+  genders?: Gender[]
+  minAge?: number | null
+  maxAge?: number | null
+  requires?: Requirement[]
+  cost: 'free' | 'subsidised' | 'paid'
+  hours?: string
+}
+
+// Fictitious organisation stems. Checked against the names of well-known NGOs in both countries
+// so that no demo entry can be mistaken for a real organisation.
+const BGD_NGO_STEMS = [
+  ['Nodi', 'নদী'], ['Alo', 'আলো'], ['Shapla', 'শাপলা'], ['Megh', 'মেঘ'], ['Setu Bondhu', 'সেতু বন্ধু'],
+  ['Sonali Path', 'সোনালী পথ'], ['Nirapod Ghor', 'নিরাপদ ঘর'], ['Prottoy', 'প্রত্যয়'], ['Sabuj Chhaya', 'সবুজ ছায়া'],
+  ['Dishari', 'দিশারী'], ['Jonaki', 'জোনাকি'], ['Notun Din', 'নতুন দিন'],
+] as const
+const KHM_NGO_STEMS = [
+  ['Mekong Light', 'ពន្លឺមេគង្គ'], ['Lotus Path', 'ផ្លូវផ្កាឈូក'], ['Safe Harbour', 'កំពង់សុវត្ថិភាព'],
+  ['New Dawn', 'អរុណថ្មី'], ['Rice Field', 'វាលស្រែ'], ['Bridge of Hope', 'ស្ពាននៃក្តីសង្ឃឹម'],
+  ['Sunrise', 'ថ្ងៃរះ'], ['Kinship', 'ញាតិមិត្ត'],
+] as const
+const INTL_STEMS = [
+  ['Horizon Aid International', ''], ['Open Road Relief', ''], ['Wayfarer Protection Trust', ''], ['Harbourlight Global', ''],
+  ['Compass Rights Alliance', ''],
+] as const
+
+
+const BGD_TEMPLATES: Template[] = [
+  { kind: 'government', categories: ['health'], en: (p) => `${p.name_en} District Hospital`, local: (p) => `${p.name_local} জেলা হাসপাতাল`, cost: 'free', hours: '24/7' },
+  { kind: 'government', categories: ['health', 'counselling', 'legal'], en: (p) => `One-Stop Crisis Cell, ${p.name_en} Medical College Hospital`, local: (p) => `ওয়ান-স্টপ ক্রাইসিস সেল, ${p.name_local} মেডিকেল কলেজ হাসপাতাল`, genders: ['female'], cost: 'free', hours: '24/7' },
+  { kind: 'government', categories: ['legal'], en: (p) => `District Legal Aid Office, ${p.name_en}`, local: (p) => `জেলা লিগ্যাল এইড অফিস, ${p.name_local}`, cost: 'free', hours: 'Su-Th 09:00-17:00' },
+  { kind: 'government', categories: ['shelter', 'counselling'], en: (p) => `Government Safe Home, ${p.name_en}`, local: (p) => `সরকারি নিরাপদ আবাসন, ${p.name_local}`, genders: ['female'], requires: ['court_order'], cost: 'free', hours: '24/7' },
+  { kind: 'government', categories: ['livelihood'], en: (p) => `Youth Development Training Centre, ${p.name_en}`, local: (p) => `যুব উন্নয়ন প্রশিক্ষণ কেন্দ্র, ${p.name_local}`, minAge: 18, maxAge: 35, requires: ['formal_identification'], cost: 'free', hours: 'Su-Th 09:00-17:00' },
+  { kind: 'government', categories: ['counselling', 'livelihood'], en: (p) => `Social Services Office, ${p.name_en}`, local: (p) => `সমাজসেবা কার্যালয়, ${p.name_local}`, cost: 'free', hours: 'Su-Th 09:00-17:00' },
+  { kind: 'ngo', categories: ['shelter', 'counselling', 'health'], stems: BGD_NGO_STEMS, en: (p, s) => `${s[0]} Women's Shelter, ${p.name_en}`, local: (p, s) => `${s[1]} নারী আশ্রয়কেন্দ্র, ${p.name_local}`, genders: ['female'], minAge: 18, requires: ['referral_letter'], cost: 'free', hours: '24/7' },
+  { kind: 'ngo', categories: ['shelter', 'counselling'], stems: BGD_NGO_STEMS, en: (p, s) => `${s[0]} Children's Transit Home, ${p.name_en}`, local: (p, s) => `${s[1]} শিশু ট্রানজিট হোম, ${p.name_local}`, minAge: 6, maxAge: 17, requires: ['referral_letter'], cost: 'free', hours: '24/7' },
+  { kind: 'ngo', categories: ['legal', 'counselling'], stems: BGD_NGO_STEMS, en: (p, s) => `${s[0]} Legal Aid Society, ${p.name_en}`, local: (p, s) => `${s[1]} আইন সহায়তা সংস্থা, ${p.name_local}`, cost: 'free', hours: 'Sa-Th 09:30-17:30' },
+  { kind: 'ngo', categories: ['livelihood'], stems: BGD_NGO_STEMS, en: (p, s) => `${s[0]} Skills and Savings Programme, ${p.name_en}`, local: (p, s) => `${s[1]} দক্ষতা ও সঞ্চয় কর্মসূচি, ${p.name_local}`, minAge: 16, cost: 'free', hours: 'Sa-Th 09:00-17:00' },
+  { kind: 'ngo', categories: ['counselling', 'health'], stems: BGD_NGO_STEMS, en: (p, s) => `${s[0]} Psychosocial Support Centre, ${p.name_en}`, local: (p, s) => `${s[1]} মনোসামাজিক সহায়তা কেন্দ্র, ${p.name_local}`, cost: 'free', hours: 'Sa-Th 09:00-17:00' },
+  { kind: 'community_group', categories: ['livelihood', 'counselling'], en: (p) => `Women's Self-Help Group, ${p.name_en}`, local: (p) => `নারী স্বনির্ভর দল, ${p.name_local}`, genders: ['female'], cost: 'free', hours: 'Sa 10:00-12:00' },
+  { kind: 'community_group', categories: ['legal'], en: (p) => `Counter-Trafficking Committee Secretariat, ${p.name_en}`, local: (p) => `মানব পাচার প্রতিরোধ কমিটি সচিবালয়, ${p.name_local}`, cost: 'free', hours: 'Su-Th 10:00-16:00' },
+  { kind: 'survivor_group', categories: ['counselling', 'livelihood'], en: (p) => `Survivor Peer Network, ${p.name_en}`, local: (p) => `সারভাইভার সহায়ক নেটওয়ার্ক, ${p.name_local}`, minAge: 18, cost: 'free', hours: 'Fr 15:00-18:00' },
+  { kind: 'private', categories: ['health'], stems: [['Shanti', 'শান্তি'], ['Arogya', 'আরোগ্য'], ['Janata', 'জনতা'], ['Sebika', 'সেবিকা']], en: (p, s) => `${s[0]} Private Clinic, ${p.name_en}`, local: (p, s) => `${s[1]} প্রাইভেট ক্লিনিক, ${p.name_local}`, cost: 'paid', hours: 'Sa-Th 08:00-22:00' },
+  { kind: 'private', categories: ['livelihood'], stems: [['Sutor', 'সুতোর'], ['Tant', 'তাঁত'], ['Karigor', 'কারিগর']], en: (p, s) => `${s[0]} Tailoring and Garment Training, ${p.name_en}`, local: (p, s) => `${s[1]} দর্জি ও পোশাক প্রশিক্ষণ, ${p.name_local}`, minAge: 18, cost: 'subsidised', hours: 'Sa-Th 10:00-18:00' },
+  { kind: 'private', categories: ['legal'], en: (p) => `District Bar Pro Bono Desk, ${p.name_en}`, local: (p) => `জেলা আইনজীবী সমিতি প্রো বোনো ডেস্ক, ${p.name_local}`, cost: 'subsidised', hours: 'Su-Th 10:00-16:00' },
+  { kind: 'international', categories: ['shelter', 'health', 'livelihood'], stems: INTL_STEMS, en: (p, s) => `${s[0]}, ${p.name_en} field office`, local: (p) => `আন্তর্জাতিক সহায়তা সংস্থা, ${p.name_local} মাঠ কার্যালয়`, cost: 'free', hours: 'Su-Th 09:00-17:00' },
+  { kind: 'focal_point', categories: ['legal', 'counselling'], en: (p) => `Union Parishad member focal point, ${p.name_en}`, local: (p) => `ইউনিয়ন পরিষদ সদস্য ফোকাল পয়েন্ট, ${p.name_local}`, cost: 'free', hours: 'Su-Th 10:00-16:00' },
+  { kind: 'focal_point', categories: ['counselling'], en: (p) => `CTC member focal point, ${p.name_en}`, local: (p) => `পাচার প্রতিরোধ কমিটি সদস্য ফোকাল পয়েন্ট, ${p.name_local}`, cost: 'free' },
+  { kind: 'focal_point', categories: ['counselling'], en: (p) => `School teacher focal point, ${p.name_en}`, local: (p) => `বিদ্যালয় শিক্ষক ফোকাল পয়েন্ট, ${p.name_local}`, maxAge: 18, cost: 'free', hours: 'Su-Th 09:00-15:00' },
+  { kind: 'focal_point', categories: ['livelihood'], en: (p) => `Market shopkeeper focal point, ${p.name_en}`, local: (p) => `বাজার দোকানদার ফোকাল পয়েন্ট, ${p.name_local}`, cost: 'free', hours: 'Sa-Th 08:00-20:00' },
+]
+
+const KHM_TEMPLATES: Template[] = [
+  { kind: 'government', categories: ['health'], en: (p) => `${p.parentName} Provincial Referral Hospital, ${p.name_en}`, local: (p) => `មន្ទីរពេទ្យបង្អែក ${p.name_local}`, cost: 'subsidised', hours: '24/7' },
+  { kind: 'government', categories: ['health'], en: (p) => `${p.name_en} Health Centre`, local: (p) => `មណ្ឌលសុខភាព ${p.name_local}`, cost: 'subsidised', hours: 'Mo-Fr 07:00-17:00; Sa 07:00-11:00' },
+  { kind: 'government', categories: ['shelter', 'counselling', 'livelihood'], en: (p) => `Department of Social Affairs reintegration office, ${p.name_en}`, local: (p) => `ការិយាល័យសង្គមកិច្ច ${p.name_local}`, requires: ['referral_letter'], cost: 'free', hours: 'Mo-Fr 07:30-17:00' },
+  { kind: 'government', categories: ['legal'], en: (p) => `Anti-Human Trafficking and Juvenile Protection police desk, ${p.name_en}`, local: (p) => `ការិយាល័យប្រឆាំងការជួញដូរមនុស្ស ${p.name_local}`, cost: 'free', hours: '24/7' },
+  { kind: 'government', categories: ['livelihood'], en: (p) => `Provincial Vocational Training Centre, ${p.name_en}`, local: (p) => `មជ្ឈមណ្ឌលបណ្តុះបណ្តាលវិជ្ជាជីវៈ ${p.name_local}`, minAge: 15, cost: 'free', hours: 'Mo-Fr 07:30-16:30' },
+  { kind: 'ngo', categories: ['shelter', 'counselling', 'health'], stems: KHM_NGO_STEMS, en: (p, s) => `${s[0]} Safe House, ${p.name_en}`, local: (p, s) => `ផ្ទះសុវត្ថិភាព${s[1]} ${p.name_local}`, genders: ['female'], requires: ['referral_letter'], cost: 'free', hours: '24/7' },
+  { kind: 'ngo', categories: ['shelter', 'counselling'], stems: KHM_NGO_STEMS, en: (p, s) => `${s[0]} Boys' Shelter, ${p.name_en}`, local: (p, s) => `ជម្រកកុមារា${s[1]} ${p.name_local}`, genders: ['male'], minAge: 8, maxAge: 17, requires: ['referral_letter'], cost: 'free', hours: '24/7' },
+  { kind: 'ngo', categories: ['legal'], stems: KHM_NGO_STEMS, en: (p, s) => `${s[0]} Legal Aid, ${p.name_en}`, local: (p, s) => `ជំនួយផ្លូវច្បាប់${s[1]} ${p.name_local}`, cost: 'free', hours: 'Mo-Fr 08:00-17:00' },
+  { kind: 'ngo', categories: ['counselling'], stems: KHM_NGO_STEMS, en: (p, s) => `${s[0]} Counselling Centre, ${p.name_en}`, local: (p, s) => `មជ្ឈមណ្ឌលប្រឹក្សា${s[1]} ${p.name_local}`, cost: 'free', hours: 'Mo-Fr 08:00-17:00' },
+  { kind: 'ngo', categories: ['livelihood', 'counselling'], stems: KHM_NGO_STEMS, en: (p, s) => `${s[0]} Reintegration and Skills Programme, ${p.name_en}`, local: (p, s) => `កម្មវិធីជំនាញ${s[1]} ${p.name_local}`, minAge: 16, cost: 'free', hours: 'Mo-Fr 08:00-17:00' },
+  { kind: 'community_group', categories: ['livelihood'], en: (p) => `Village savings group, ${p.name_en}`, local: (p) => `ក្រុមសន្សំប្រាក់ភូមិ ${p.name_local}`, cost: 'free', hours: 'Su 08:00-10:00' },
+  { kind: 'community_group', categories: ['counselling', 'legal'], en: (p) => `Commune Committee for Women and Children, ${p.name_en}`, local: (p) => `គណៈកម្មាធិការទទួលបន្ទុកកិច្ចការនារី និងកុមារឃុំ ${p.name_local}`, cost: 'free', hours: 'Mo-Fr 08:00-16:00' },
+  { kind: 'survivor_group', categories: ['counselling', 'livelihood'], en: (p) => `Survivor peer network, ${p.name_en}`, local: (p) => `បណ្តាញអ្នករស់រានមានជីវិត ${p.name_local}`, minAge: 18, cost: 'free', hours: 'Sa 14:00-17:00' },
+  { kind: 'private', categories: ['health'], stems: [['Sokha', ''], ['Metta', ''], ['Angkor Care', '']], en: (p, s) => `${s[0]} Private Clinic, ${p.name_en}`, local: (p) => `គ្លីនិកឯកជន ${p.name_local}`, cost: 'paid', hours: 'Mo-Su 07:00-20:00' },
+  { kind: 'private', categories: ['livelihood'], stems: [['Silk Loom', ''], ['Golden Needle', ''], ['Tuk Tuk Mechanics', '']], en: (p, s) => `${s[0]} Training Workshop, ${p.name_en}`, local: (p) => `សិក្ខាសាលាបណ្តុះបណ្តាល ${p.name_local}`, minAge: 18, cost: 'subsidised', hours: 'Mo-Sa 08:00-17:00' },
+  { kind: 'international', categories: ['shelter', 'livelihood', 'legal'], stems: INTL_STEMS, en: (p, s) => `${s[0]}, ${p.name_en} office`, local: (p) => `អង្គការអន្តរជាតិ ${p.name_local}`, cost: 'free', hours: 'Mo-Fr 08:00-17:00' },
+  { kind: 'focal_point', categories: ['counselling', 'legal'], en: (p) => `Commune council focal person, ${p.name_en}`, local: (p) => `អ្នកទំនាក់ទំនងក្រុមប្រឹក្សាឃុំ ${p.name_local}`, cost: 'free', hours: 'Mo-Fr 08:00-16:00' },
+  { kind: 'focal_point', categories: ['counselling'], en: (p) => `Primary school teacher focal point, ${p.name_en}`, local: (p) => `គ្រូបង្រៀនជាអ្នកទំនាក់ទំនង ${p.name_local}`, maxAge: 18, cost: 'free', hours: 'Mo-Fr 07:00-11:00' },
+  { kind: 'focal_point', categories: ['livelihood'], en: (p) => `Market vendor focal point, ${p.name_en}`, local: (p) => `អ្នកលក់ដូរជាអ្នកទំនាក់ទំនង ${p.name_local}`, cost: 'free', hours: 'Mo-Su 06:00-18:00' },
+]
+
+const SERVICES: Record<Category, [string, string][]> = {
+  health: [
+    ['Medical examination', 'General check-up and treatment of injuries'],
+    ['Sexual and reproductive health care', 'Examination, testing and treatment, with a female doctor on request'],
+    ['Medico-legal certificate', 'Forensic examination and certificate for court'],
+  ],
+  legal: [
+    ['Legal advice', 'Advice on rights, complaints and court procedure'],
+    ['Court representation', 'A lawyer for criminal and civil cases'],
+    ['Help with documents', 'Birth registration, identity card and passport recovery'],
+  ],
+  counselling: [
+    ['Trauma counselling', 'Individual sessions with a trained counsellor'],
+    ['Family mediation', 'Preparing families for a survivor’s return'],
+    ['Case management', 'A case worker who coordinates referrals'],
+  ],
+  shelter: [
+    ['Emergency shelter', 'Safe accommodation for up to 14 days'],
+    ['Medium-term shelter', 'Accommodation with meals and schooling for up to 6 months'],
+  ],
+  livelihood: [
+    ['Vocational training', 'Tailoring, food processing, mobile phone repair'],
+    ['Small grant and savings support', 'Start-up grant after a business plan, savings group membership'],
+    ['Job placement', 'Referral to employers who have signed a safe-work code'],
+  ],
+}
+
+// People and groups who are not service organisations offer first-line help, not professional services.
+const COMMUNITY_SERVICES: Partial<Record<Kind, Partial<Record<Category, [string, string]>>>> = {
+  focal_point: {
+    legal: ['Help to file a complaint', 'Accompanies a survivor to the police or the legal aid office'],
+    counselling: ['Listening and referral', 'Recognises warning signs and refers to the nearest service'],
+    livelihood: ['Referral to local work and training', 'Knows which employers and courses are safe'],
+  },
+  community_group: {
+    legal: ['Community watch and complaint support', 'Follows up complaints with the local authorities'],
+    counselling: ['Peer support meetings', 'Regular group meetings with a trained facilitator'],
+    livelihood: ['Savings group membership', 'Weekly savings and small loans among members'],
+  },
+  survivor_group: {
+    counselling: ['Peer support meetings', 'Survivors supporting survivors, in a closed group'],
+    livelihood: ['Savings group membership', 'Weekly savings and small loans among members'],
+  },
+}
+
+const VERIFIERS = ['Demo district coordinator', 'Demo helpline team', 'Demo field officer', 'Demo data steward'] as const
+const METHODS = ['field_visit', 'phone_call', 'document', 'self_reported'] as const
+
+function addDays(day: string, days: number) {
+  const d = new Date(`${day}T00:00:00Z`)
+  d.setUTCDate(d.getUTCDate() + days)
+  return d.toISOString().slice(0, 10)
+}
+
+/** Ray casting over every ring of a MultiPolygon (holes flip the answer back). */
+function covers(geometry: number[][][][], lon: number, lat: number) {
+  let inside = false
+  for (const polygon of geometry) {
+    for (const ring of polygon) {
+      for (let i = 0, j = ring.length - 1; i < ring.length; j = i++) {
+        const [xi, yi] = ring[i]
+        const [xj, yj] = ring[j]
+        if (yi > lat !== yj > lat && lon < ((xj - xi) * (lat - yi)) / (yj - yi) + xi) inside = !inside
+      }
+    }
+  }
+  return inside
+}
+
+/** A point near the place's centre that lies inside its polygon (retrying jitters that fall outside). */
+function locationIn(place: Place, spreadDeg: number) {
+  for (let attempt = 0; attempt < 50; attempt++) {
+    const r = spreadDeg * Math.sqrt(rand())
+    const theta = rand() * 2 * Math.PI
+    const lat = Number((place.at[0] + r * Math.sin(theta)).toFixed(5))
+    const lon = Number((place.at[1] + r * Math.cos(theta)).toFixed(5))
+    if (covers(place.geometry, lon, lat)) return { lat, lon }
+  }
+  throw new Error(`no point found inside ${place.pcode}`)
+}
+
+const slug = (s: string) => s.toLowerCase().normalize('NFKD').replace(/[^a-z0-9]+/g, '-').replace(/^-|-$/g, '')
+
+function providerFor(place: Place, template: Template, serial: number, usedNames: Set<string>) {
+  const country = place.country
+  const stem = template.stems ? pick(template.stems) : (['', ''] as const)
+  let en = template.en(place, stem)
+  let local = template.local(place, stem)
+  for (let n = 2; usedNames.has(en); n++) {
+    en = `${template.en(place, stem)} ${n}`
+    local = `${template.local(place, stem)} ${n}`
+  }
+  usedNames.add(en)
+  const id = `${country}-${String(serial).padStart(4, '0')}`
+  const name = `${en}${DEMO_NAME_SUFFIX}`
+  const spread = place.country === 'BGD' ? 0.08 : place.pcode.startsWith('KH12') ? 0.012 : 0.05
+
+  const services = template.categories.flatMap((category) => {
+    const community = COMMUNITY_SERVICES[template.kind]?.[category]
+    if (community) return [{ category, name: community[0], description: community[1] }]
+    const options = SERVICES[category]
+    const count = Math.min(options.length, chance(0.4) ? 2 : 1)
+    const start = between(0, options.length - 1)
+    return Array.from({ length: count }, (_, i) => {
+      const [serviceName, description] = options[(start + i) % options.length]
+      return { category, name: serviceName, description }
+    })
+  })
+
+  const roll = rand()
+  const status = roll < 0.86 ? 'active' : roll < 0.94 ? 'suspended' : 'closed'
+  const fundRoll = rand()
+  const funded_until =
+    template.kind === 'government' || template.kind === 'focal_point'
+      ? null
+      : fundRoll < 0.15
+        ? addDays(REFERENCE_DAY, -between(1, 400))
+        : fundRoll < 0.3
+          ? addDays(REFERENCE_DAY, between(1, 60))
+          : addDays(REFERENCE_DAY, between(90, 1100))
+  const verification = chance(0.9)
+    ? { on: addDays(REFERENCE_DAY, -between(5, 700)), method: pick(METHODS), by: `${pick(VERIFIERS)} (${country})` }
+    : null
+  const phoneSerial = String(serial).padStart(3, '0').slice(-3)
+  const phones =
+    country === 'BGD'
+      ? [`+880 1700-000${phoneSerial}`, ...(chance(0.3) ? [`+880 1800-000${phoneSerial}`] : [])]
+      : [`+855 12 000 ${phoneSerial}`, ...(chance(0.3) ? [`+855 23 000 ${phoneSerial}`] : [])]
+  const shelter = template.categories.includes('shelter')
+  const languages = country === 'BGD' ? (chance(0.5) ? ['bn', 'en'] : ['bn']) : chance(0.5) ? ['km', 'en'] : ['km']
+  const emailSlug = `${slug(en).slice(0, 48).replace(/-$/, '')}-${id.toLowerCase()}`
+  const genders = template.genders ?? []
+
+  return {
+    name,
+    names: country === 'BGD' ? { en, bn: `${local} (ডেমো)` } : { en, km: `${local} (សាកល្បង)` },
+    kind: template.kind,
+    categories: template.categories,
+    services,
+    location: locationIn(place, spread),
+    address: `Demo address ${serial}, ${place.name_en}, ${place.parentName}, ${country === 'BGD' ? 'Bangladesh' : 'Cambodia'}`,
+    phones,
+    email: chance(0.8) ? `${emailSlug}@example.org` : null,
+    website: chance(0.35) ? `https://example.org/setu-demo/${id.toLowerCase()}` : null,
+    languages,
+    eligibility: {
+      genders,
+      min_age: template.minAge ?? null,
+      max_age: template.maxAge ?? null,
+      requires: template.requires ?? [],
+    },
+    cost: template.cost,
+    capacity: shelter ? between(2, 12) * 5 : null,
+    opening_hours: template.hours ?? null,
+    status,
+    funded_until,
+    verification,
+    external_ids: [{ scheme: DEMO_SCHEME, id }],
+    notes: `${DEMO_NOTE_PREFIX} generated by scripts/generate-seeds.ts. Not a real service: do not refer anyone here.`,
+  }
+}
+
+function generateProviders(areas: { BGD: AreaFeature[]; KHM: AreaFeature[] }) {
+  const parentNames = new Map(
+    [...source.BGD.divisions, ...source.KHM.provinces].map((u) => [u.pcode, u.name_en] as const),
+  )
+  const atOf = new Map([...source.BGD.districts, ...source.KHM.districts].map((d) => [d.pcode, d.at] as const))
+  const placesOf = (country: Country, features: AreaFeature[]): Place[] =>
+    features.map((f) => ({
+      country,
+      pcode: f.properties.pcode,
+      name_en: f.properties.name_en,
+      name_local: f.properties.name_local,
+      parentName: parentNames.get(f.properties.parent_pcode!)!,
+      at: atOf.get(f.properties.pcode)!,
+      geometry: f.geometry.coordinates,
+    }))
+
+  const out: ReturnType<typeof providerFor>[] = []
+  const usedNames = new Set<string>()
+  // Templates are dealt round-robin from a shuffled deck so every kind and category appears in
+  // every country, while the mix per district still varies.
+  const deal = (templates: Template[]) => {
+    let deck: Template[] = []
+    return () => {
+      if (!deck.length) deck = shuffled(templates)
+      return deck.pop()!
+    }
+  }
+  for (const [country, templates, perPlace] of [
+    ['BGD', BGD_TEMPLATES, () => between(4, 6)],
+    ['KHM', KHM_TEMPLATES, (p: Place) => (p.pcode.startsWith('KH12') ? between(4, 5) : between(2, 4))],
+  ] as const) {
+    const next = deal(templates)
+    for (const place of placesOf(country, areas[country])) {
+      const count = perPlace(place)
+      for (let i = 0; i < count; i++) out.push(providerFor(place, next(), out.length + 1, usedNames))
+    }
+  }
+  return out
+}
+
+// ---------------------------------------------------------------------------------------------
+
+async function main() {
+  const target = resolveDatabase(loadConfig(), (m) => console.error(`[setu] ${m}`))
+  const db = createDb(target.url, 1)
+  try {
+    await assertPostgisAvailable(db)
+    await db.execute(sql`CREATE EXTENSION IF NOT EXISTS postgis`)
+    const bgd = await bangladeshAreas(db)
+    const khm = await cambodiaAreas(db)
+    const files = {
+      BGD_1: collection('BGD_1 divisions (demo)', bgd.level1),
+      BGD_2: collection('BGD_2 districts (demo)', bgd.level2),
+      KHM_1: collection('KHM_1 provinces (demo)', khm.level1),
+      KHM_2: collection('KHM_2 districts (demo)', khm.level2),
+    }
+    for (const [name, fc] of Object.entries(files)) {
+      writeFileSync(path.join(SEEDS, 'areas', `${name}.geojson`), `${JSON.stringify(fc)}\n`)
+      console.log(`seeds/areas/${name}.geojson: ${fc.features.length} features`)
+    }
+    const providers = generateProviders({ BGD: bgd.level2, KHM: khm.level2 })
+    // One provider per line: small, and a regeneration diffs row by row.
+    writeFileSync(path.join(SEEDS, 'providers.json'), `[\n${providers.map((p) => JSON.stringify(p)).join(',\n')}\n]\n`)
+    console.log(`seeds/providers.json: ${providers.length} providers`)
+  } finally {
+    await db.$client.end()
+    if (target.cluster?.startedHere) target.cluster.stop()
+  }
+}
+
+await main()

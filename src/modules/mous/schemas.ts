@@ -1,0 +1,181 @@
+import { z } from 'zod'
+import { CursorParam, Limit, Page } from '../../lib/pagination.js'
+import { MOU_STATUSES, PROVIDER_MOU_STATUSES } from './sql.js'
+
+// The five service categories (the providers module has its own named `Category` component; this one is
+// left anonymous so the two never collide in the OpenAPI registry).
+export const ServiceCategory = z.enum(['health', 'legal', 'counselling', 'shelter', 'livelihood'])
+
+export const IsoDate = z.iso.date().meta({ description: 'A calendar date, YYYY-MM-DD', example: '2026-06-30' })
+
+export const MouStatus = z.enum(MOU_STATUSES).meta({
+  description:
+    'draft → negotiating → signed → expired | terminated. A signed MOU whose expires_on has passed reads as expired.',
+  example: 'signed',
+})
+export const ProviderMouStatus = z.enum(PROVIDER_MOU_STATUSES).meta({ example: 'signed' })
+export const CounterpartyLevel = z
+  .enum(['national', 'division', 'province', 'district', 'upazila', 'union', 'commune'])
+  .meta({ example: 'province' })
+
+const exampleMou = '3c9a1b2d-5e6f-4a7b-8c9d-0e1f2a3b4c5d'
+const exampleProvider = '9d2e7f44-2b6c-4e0a-8f3d-6a1b2c3d4e5f'
+
+export const Mou = z
+  .object({
+    id: z.uuid(),
+    provider_id: z.uuid(),
+    counterparty: z.string(),
+    funding_project: z.string().nullable(),
+    counterparty_level: CounterpartyLevel,
+    counterparty_area: z.string().nullable(),
+    categories: z.array(ServiceCategory),
+    status: MouStatus.meta({ description: 'Effective status: signed with expires_on passed reads as expired' }),
+    recorded_status: MouStatus.meta({ description: 'The status as last set by a person, before the expiry date is applied' }),
+    signed_on: IsoDate.nullable(),
+    expires_on: IsoDate.nullable().meta({ description: 'The last day the agreement holds' }),
+    renews_mou_id: z.uuid().nullable(),
+    renewed_by_mou_ids: z.array(z.uuid()).meta({ description: 'MOUs created as renewals of this one' }),
+    document_ref: z.string().nullable(),
+    notes: z.string().nullable(),
+    created_at: z.string(),
+    updated_at: z.string(),
+    version: z.number().int(),
+  })
+  .meta({
+    id: 'Mou',
+    example: {
+      id: exampleMou,
+      provider_id: exampleProvider,
+      counterparty: 'Ministry of Social Affairs, Veterans and Youth Rehabilitation',
+      funding_project: 'Safe Return 2024–2026',
+      counterparty_level: 'national',
+      counterparty_area: null,
+      categories: ['shelter', 'health'],
+      status: 'signed',
+      recorded_status: 'signed',
+      signed_on: '2024-07-01',
+      expires_on: '2026-12-31',
+      renews_mou_id: null,
+      renewed_by_mou_ids: [],
+      document_ref: 'MoSVY/2024/117',
+      notes: null,
+      created_at: '2024-07-02T08:00:00.000000+00:00',
+      updated_at: '2024-07-02T08:00:00.000000+00:00',
+      version: 2,
+    },
+  })
+export type Mou = z.infer<typeof Mou>
+
+export const MouPage = Page(Mou, 'MouPage')
+
+const Categories = z
+  .array(ServiceCategory)
+  .min(1, 'at least one category is needed')
+  .refine((c) => new Set(c).size === c.length, 'categories must not repeat')
+
+const StatusNote = z.string().max(2000).meta({ description: 'Kept with the history entry of this change' })
+
+export const CreateMou = z
+  .strictObject({
+    counterparty: z.string().min(1).max(300),
+    funding_project: z.string().max(300).nullable().optional(),
+    counterparty_level: CounterpartyLevel,
+    counterparty_area: z.string().min(1).max(50).nullable().optional(),
+    categories: Categories,
+    status: MouStatus.default('draft'),
+    signed_on: IsoDate.nullable().optional(),
+    expires_on: IsoDate.nullable().optional(),
+    renews_mou_id: z.uuid().nullable().optional().meta({
+      description: 'The expired MOU of the same provider this one renews (the only way to renew an expired MOU)',
+    }),
+    document_ref: z.string().max(300).nullable().optional(),
+    notes: z.string().max(5000).nullable().optional(),
+    status_note: StatusNote.optional(),
+  })
+  .meta({
+    id: 'CreateMou',
+    example: {
+      counterparty: 'Ministry of Social Affairs, Veterans and Youth Rehabilitation',
+      funding_project: 'Safe Return 2024–2026',
+      counterparty_level: 'national',
+      categories: ['shelter', 'health'],
+      status: 'signed',
+      signed_on: '2024-07-01',
+      expires_on: '2026-12-31',
+      document_ref: 'MoSVY/2024/117',
+    },
+  })
+export type CreateMou = z.infer<typeof CreateMou>
+
+export const PatchMou = z
+  .strictObject({
+    counterparty: z.string().min(1).max(300).optional(),
+    funding_project: z.string().max(300).nullable().optional(),
+    counterparty_level: CounterpartyLevel.optional(),
+    counterparty_area: z.string().min(1).max(50).nullable().optional(),
+    categories: Categories.optional(),
+    status: MouStatus.optional(),
+    signed_on: IsoDate.nullable().optional(),
+    expires_on: IsoDate.nullable().optional(),
+    document_ref: z.string().max(300).nullable().optional(),
+    notes: z.string().max(5000).nullable().optional(),
+    status_note: StatusNote.optional(),
+  })
+  .refine((b) => Object.keys(b).some((k) => k !== 'status_note'), 'the body must change at least one field')
+  .meta({ id: 'PatchMou', example: { status: 'signed', signed_on: '2026-11-20', expires_on: '2028-11-19' } })
+export type PatchMou = z.infer<typeof PatchMou>
+
+export const MouHistoryEntry = z
+  .object({
+    status: MouStatus.meta({ description: 'The status after this change' }),
+    status_changed: z.boolean().meta({ description: 'False when the change touched other fields only' }),
+    changes: z
+      .record(z.string(), z.object({ from: z.unknown(), to: z.unknown() }))
+      .meta({ description: 'Fields this change set, with their old and new values ({} for creation)' }),
+    changed_at: z.string(),
+    changed_by: z.string().nullable().meta({ description: 'Who made the change, once access control exists; null until then' }),
+    note: z.string().nullable(),
+    derived: z.boolean().meta({ description: 'True for the expiry that follows from expires_on passing: no one wrote it' }),
+  })
+  .meta({
+    id: 'MouHistoryEntry',
+    example: {
+      status: 'expired',
+      status_changed: true,
+      changes: {},
+      changed_at: '2027-01-01T00:00:00+00:00',
+      changed_by: null,
+      note: 'expires_on 2026-12-31 passed',
+      derived: true,
+    },
+  })
+
+export type MouHistoryEntry = z.infer<typeof MouHistoryEntry>
+
+export const MouHistory = Page(MouHistoryEntry, 'MouHistory')
+
+export const MouIdParams = z.strictObject({ id: z.uuid().meta({ example: exampleMou }) })
+export const ProviderIdParams = z.strictObject({ id: z.uuid().meta({ example: exampleProvider }) })
+
+export const ListMousQuery = z.strictObject({
+  status: MouStatus.optional().meta({ description: 'Effective status (a date-expired MOU is expired)' }),
+  provider: z.uuid().optional(),
+  category: ServiceCategory.optional(),
+  area: z
+    .string()
+    .min(1)
+    .max(50)
+    .optional()
+    .meta({ description: 'MOUs of providers inside this area, or made with a counterparty of this area', example: 'KH12' }),
+  expiring_within_days: z.coerce
+    .number()
+    .int()
+    .min(0)
+    .max(3650)
+    .optional()
+    .meta({ description: 'Signed MOUs whose expires_on falls between today and today + N days', example: 60 }),
+  limit: Limit(50, 500),
+  cursor: CursorParam.optional(),
+})
+export type ListMousQuery = z.infer<typeof ListMousQuery>

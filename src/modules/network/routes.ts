@@ -1,0 +1,26 @@
+import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod'
+import { problemResponses } from '../../lib/problem.js'
+import { AreaNetwork, NetworkParams } from './schemas.js'
+import type { NetworkService } from './service.js'
+
+/** GET /v1/areas/{pcode}/network, registered under the areas prefix as its own plugin. */
+export const areaNetworkRoutes: FastifyPluginAsyncZod<{ network: NetworkService }> = async (app, { network }) => {
+  app.get(
+    '/:pcode/network',
+    {
+      schema: {
+        tags: ['referral-links'],
+        summary: 'The referral network of an area',
+        description:
+          'Nodes: providers inside the area (inside: true) and the providers linked to them (inside: false), each with its ' +
+          'MOU status per category. Edges: every referral link with an end inside, with its health. Summary: categories no ' +
+          'active provider inside offers; active providers inside (focal points excepted) with no active, non-broken incoming ' +
+          'link; active focal points inside with no active outgoing link; categories no active provider inside has a current ' +
+          'signed MOU for. Unknown pcode: 404.',
+        params: NetworkParams,
+        response: { 200: AreaNetwork, ...problemResponses(400, 404) },
+      },
+    },
+    (req) => network.areaNetwork(req.params.pcode),
+  )
+}

@@ -1,0 +1,25 @@
+import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod'
+import { problemResponses } from '../../lib/problem.js'
+import { PathwaysQuery, PathwaysResult } from './schemas.js'
+import type { PathwaysService } from './service.js'
+
+export const pathwayRoutes: FastifyPluginAsyncZod<{ pathways: PathwaysService }> = async (app, { pathways }) => {
+  app.get(
+    '/',
+    {
+      schema: {
+        tags: ['pathways'],
+        summary: 'Referral pathways to a service',
+        description:
+          'The shortest chains of active, healthy (ok or at_risk, never broken) referral links from a provider (`from`) — ' +
+          'or from the active focal point nearest to `lat`/`lon` — to active providers offering `category`. A chain is a ' +
+          'path with no provider twice, of at most max_hops (≤ 5) links, whose last link carries the category; earlier ' +
+          'links may carry any category. Ordered by hops, then total geodesic distance; at most `limit` (≤ 20) chains. ' +
+          'Unknown `from`, or no active focal point: 404.',
+        querystring: PathwaysQuery,
+        response: { 200: PathwaysResult, ...problemResponses(400, 404) },
+      },
+    },
+    (req) => pathways.findPathways(req.query),
+  )
+}

@@ -1,0 +1,208 @@
+// Provider rows in and out of SQL. Every read selects providerSelect, so a computed field is added in one place.
+import { sql, type SQL } from 'drizzle-orm'
+import type { Db } from '../../db/client.js'
+import { pcodesCovering } from '../areas/spatial.js'
+import type { NearestQuery, Provider } from './schemas.js'
+import { latOf, lonOf, nearestSql, point } from './spatial.js'
+
+type Executor = Pick<Db, 'execute'>
+
+const isoTime = (column: SQL) => sql`to_char(${column} AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')`
+
+/** The columns every provider read returns, over alias p; rowToProvider turns one row into the API shape. */
+export const providerSelect = sql`
+  p.id, p.name, p.names, p.kind, p.categories, p.services, ${latOf} AS lat, ${lonOf} AS lon,
+  p.address, p.phones, p.email, p.website, p.languages, p.eligible_genders, p.min_age, p.max_age, p.requires,
+  p.cost, p.capacity, p.opening_hours, p.status, p.funded_until, p.verified_on, p.verification_method,
+  p.verified_by, p.external_ids, p.notes, ${isoTime(sql`p.created_at`)} AS created_at,
+  ${isoTime(sql`p.updated_at`)} AS updated_at, p.version,
+  coalesce((SELECT json_agg(json_build_object('pcode', a.pcode, 'admin_level', a.admin_level, 'name_en', a.name_en)
+                            ORDER BY a.admin_level, a.pcode)
+            FROM areas a WHERE a.pcode = ANY(p.area_pcodes)), '[]'::json) AS areas`
+
+/** The exact SQL GET /v1/providers/nearest runs (exported so a test can EXPLAIN it). */
+export const nearestProvidersSql = (q: NearestQuery): SQL => nearestSql(q, providerSelect)
+
+export interface ProviderRow {
+  id: string
+  name: string
+  names: Record<string, string>
+  kind: Provider['kind']
+  categories: Provider['categories']
+  services: Provider['services']
+  lat: number
+  lon: number
+  address: string | null
+  phones: string[]
+  email: string | null
+  website: string | null
+  languages: string[]
+  eligible_genders: Provider['eligibility']['genders']
+  min_age: number | null
+  max_age: number | null
+  requires: Provider['eligibility']['requires']
+  cost: Provider['cost']
+  capacity: number | null
+  opening_hours: string | null
+  status: Provider['status']
+  funded_until: string | null
+  verified_on: string | null
+  verification_method: NonNullable<Provider['verification']>['method'] | null
+  verified_by: string | null
+  external_ids: Provider['external_ids']
+  notes: string | null
+  created_at: string
+  updated_at: string
+  version: number
+  areas: Provider['areas']
+}
+
+export function rowToProvider(r: ProviderRow): Provider {
+  return {
+    id: r.id,
+    name: r.name,
+    names: r.names,
+    kind: r.kind,
+    categories: r.categories,
+    services: r.services,
+    location: { lat: r.lat, lon: r.lon },
+    address: r.address,
+    phones: r.phones,
+    email: r.email,
+    website: r.website,
+    languages: r.languages,
+    eligibility: { genders: r.eligible_genders, min_age: r.min_age, max_age: r.max_age, requires: r.requires },
+    cost: r.cost,
+    capacity: r.capacity,
+    opening_hours: r.opening_hours,
+    status: r.status,
+    funded_until: r.funded_until,
+    verification: r.verified_on && r.verification_method ? { on: r.verified_on, method: r.verification_method, by: r.verified_by } : null,
+    external_ids: r.external_ids,
+    notes: r.notes,
+    areas: r.areas,
+    outside_known_areas: r.areas.length === 0,
+    created_at: r.created_at,
+    updated_at: r.updated_at,
+    version: r.version,
+  }
+}
+
+/** What one provider row stores, flattened from the API shape (service.ts builds it). */
+export interface ProviderColumns {
+  id: string
+  name: string
+  names: Record<string, string>
+  search_text: string
+  kind: string
+  categories: string[]
+  services: unknown[]
+  lat: number
+  lon: number
+  address: string | null
+  phones: string[]
+  email: string | null
+  website: string | null
+  languages: string[]
+  eligible_genders: string[]
+  min_age: number | null
+  max_age: number | null
+  requires: string[]
+  cost: string | null
+  capacity: number | null
+  opening_hours: string | null
+  status: string
+  funded_until: string | null
+  verified_on: string | null
+  verification_method: string | null
+  verified_by: string | null
+  external_ids: unknown[]
+  notes: string | null
+}
+
+// Arrays go in as one bound parameter each (drizzle would otherwise expand a JS array into a row).
+const arr = (v: string[]) => sql`${sql.param(v)}::text[]`
+const json = (v: unknown) => sql`${JSON.stringify(v)}::jsonb`
+
+/** Columns of one row in INSERT order; area_pcodes is computed from the location in the same statement. */
+const INSERT_COLUMNS = sql.raw(`id, name, names, search_text, kind, categories, services, location, area_pcodes, address, phones,
+  email, website, languages, eligible_genders, min_age, max_age, requires, cost, capacity, opening_hours, status,
+  funded_until, verified_on, verification_method, verified_by, external_ids, notes`)
+
+function valuesOf(c: ProviderColumns): SQL {
+  const pt = point(c)
+  return sql`(${c.id}::uuid, ${c.name}, ${json(c.names)}, ${c.search_text}, ${c.kind}, ${arr(c.categories)}, ${json(c.services)},
+    ${pt}, ${pcodesCovering(pt)}, ${c.address}, ${arr(c.phones)}, ${c.email}, ${c.website}, ${arr(c.languages)},
+    ${arr(c.eligible_genders)}, ${c.min_age}::smallint, ${c.max_age}::smallint, ${arr(c.requires)}, ${c.cost},
+    ${c.capacity}::int, ${c.opening_hours}, ${c.status}, ${c.funded_until}::date, ${c.verified_on}::date,
+    ${c.verification_method}, ${c.verified_by}, ${json(c.external_ids)}, ${c.notes})`
+}
+
+export function providersRepo(db: Executor) {
+  return {
+    async findById(id: string, forUpdate = false): Promise<Provider | undefined> {
+      const { rows } = await db.execute(
+        sql`SELECT ${providerSelect} FROM providers p WHERE p.id = ${id}::uuid ${forUpdate ? sql`FOR UPDATE OF p` : sql``}`,
+      )
+      return rows[0] ? rowToProvider(rows[0] as unknown as ProviderRow) : undefined
+    },
+
+    /** Inserts rows with multi-row INSERTs; run inside a transaction when there is more than one chunk. */
+    async insertMany(rows: ProviderColumns[], chunkSize = 500): Promise<void> {
+      for (let i = 0; i < rows.length; i += chunkSize) {
+        const chunk = rows.slice(i, i + chunkSize)
+        await db.execute(sql`INSERT INTO providers (${INSERT_COLUMNS}) VALUES ${sql.join(chunk.map(valuesOf), sql`, `)}`)
+      }
+    },
+
+    /** Overwrites every writable column and bumps version; area_pcodes is recomputed only when the location moved. */
+    async update(c: ProviderColumns, locationChanged: boolean): Promise<void> {
+      const pt = point(c)
+      await db.execute(sql`
+        UPDATE providers p SET
+          name = ${c.name}, names = ${json(c.names)}, search_text = ${c.search_text}, kind = ${c.kind},
+          categories = ${arr(c.categories)}, services = ${json(c.services)},
+          ${locationChanged ? sql`location = ${pt}, area_pcodes = ${pcodesCovering(pt)},` : sql``}
+          address = ${c.address}, phones = ${arr(c.phones)}, email = ${c.email}, website = ${c.website},
+          languages = ${arr(c.languages)}, eligible_genders = ${arr(c.eligible_genders)},
+          min_age = ${c.min_age}::smallint, max_age = ${c.max_age}::smallint, requires = ${arr(c.requires)},
+          cost = ${c.cost}, capacity = ${c.capacity}::int, opening_hours = ${c.opening_hours}, status = ${c.status},
+          funded_until = ${c.funded_until}::date, verified_on = ${c.verified_on}::date,
+          verification_method = ${c.verification_method}, verified_by = ${c.verified_by},
+          external_ids = ${json(c.external_ids)}, notes = ${c.notes},
+          version = p.version + 1, updated_at = now()
+        WHERE p.id = ${c.id}::uuid`)
+    },
+
+    async close(id: string): Promise<void> {
+      await db.execute(sql`UPDATE providers SET status = 'closed', version = version + 1, updated_at = now()
+                           WHERE id = ${id}::uuid AND status <> 'closed'`)
+    },
+
+    /** One page ordered by (name, id), after the cursor key when given; fetches limit + 1 rows. */
+    async list(where: SQL[], limit: number, after?: [string, string]): Promise<Provider[]> {
+      const conditions = [...where]
+      if (after) conditions.push(sql`(p.name, p.id) > (${after[0]}, ${after[1]}::uuid)`)
+      const { rows } = await db.execute(sql`
+        SELECT ${providerSelect} FROM providers p
+        ${conditions.length ? sql`WHERE ${sql.join(conditions, sql` AND `)}` : sql``}
+        ORDER BY p.name, p.id
+        LIMIT ${limit + 1}::int`)
+      return (rows as unknown as ProviderRow[]).map(rowToProvider)
+    },
+
+    async nearest(q: NearestQuery): Promise<Array<Provider & { distance_m: number }>> {
+      const { rows } = await db.execute(nearestProvidersSql(q))
+      return (rows as unknown as Array<ProviderRow & { distance_m: number }>).map((r) => ({
+        ...rowToProvider(r),
+        distance_m: r.distance_m,
+      }))
+    },
+
+    async areaExists(pcode: string): Promise<boolean> {
+      const { rows } = await db.execute(sql`SELECT 1 FROM areas WHERE pcode = ${pcode}`)
+      return rows.length > 0
+    },
+  }
+}
+export type ProvidersRepo = ReturnType<typeof providersRepo>

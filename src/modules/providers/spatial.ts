@@ -1,0 +1,69 @@
+// The only place provider geometry SQL is written.
+import { sql, type SQL } from 'drizzle-orm'
+import type { BBox, LatLon } from '../../lib/geo.js'
+import { CATEGORIES, type NearestQuery, type ProviderStatus } from './schemas.js'
+
+export const point = (p: LatLon) => sql`ST_SetSRID(ST_MakePoint(${p.lon}::float8, ${p.lat}::float8), 4326)`
+
+/** Geography of the query point: metres on the WGS 84 spheroid. */
+const geog = (p: LatLon) => sql`${point(p)}::geography`
+
+// `(p.location::geography)` is written exactly as the expression indexes define it, or the planner cannot use them.
+const locationGeog = sql`(p.location::geography)`
+
+export const withinM = (p: LatLon, metres: number) => sql`ST_DWithin(${locationGeog}, ${geog(p)}, ${metres}::float8)`
+
+// Transform the constant, not the column: the envelope is built in 4326 so the GiST index on location applies.
+export const intersectsBBox = (b: BBox) =>
+  sql`ST_Intersects(p.location, ST_MakeEnvelope(${b.minLon}::float8, ${b.minLat}::float8, ${b.maxLon}::float8, ${b.maxLat}::float8, 4326))`
+
+export const latOf = sql<number>`ST_Y(p.location)`
+export const lonOf = sql<number>`ST_X(p.location)`
+
+/** Whitelisted literals: written into the SQL text so the planner can match a partial index's predicate. */
+const categoryLiteral = (c: string) => {
+  if (!CATEGORIES.includes(c as (typeof CATEGORIES)[number])) throw new Error(`not a category: ${c}`)
+  return sql.raw(`'{${c}}'::text[]`)
+}
+const statusLiteral = (s: ProviderStatus) => {
+  if (!['active', 'suspended', 'closed'].includes(s)) throw new Error(`not a status: ${s}`)
+  return sql.raw(`'${s}'`)
+}
+
+/**
+ * Extra KNN candidates fetched before re-ranking. `geography <-> geography` (the operator the GiST index can
+ * order by) measures on a sphere, while distance_m is on the WGS 84 spheroid; the two differ by under 0.6 % and
+ * can swap providers that are nearly tied, so the inner query reads a margin of candidates past `limit` and the
+ * outer query re-ranks them by the spheroid distance. A provider outside the top limit + margin on the sphere
+ * would have to be > 0.6 % closer on the spheroid than limit + margin others, which the margin makes implausible.
+ */
+export const knnMargin = (limit: number) => Math.max(10, limit)
+
+/**
+ * The nearest-providers query. The inner query is index-driven (KNN `<->` on the geography GiST index: the
+ * per-category partial index when a category is given and status is active, else providers_location_geog_gist);
+ * the outer query computes the spheroid distance for those candidates only and re-ranks them.
+ * `select` is the column list the outer query returns over alias p (repo's providerSelect).
+ */
+export function nearestSql(q: NearestQuery, select: SQL): SQL {
+  const here = geog(q)
+  const filters: SQL[] = [sql`p.status = ${statusLiteral(q.status)}`]
+  if (q.category) filters.push(sql`p.categories @> ${categoryLiteral(q.category)}`)
+  if (q.max_km !== undefined) filters.push(withinM(q, q.max_km * 1000))
+  if (q.gender) filters.push(sql`(p.eligible_genders = '{}' OR ${q.gender}::text = ANY(p.eligible_genders))`)
+  if (q.age !== undefined) {
+    filters.push(sql`(p.min_age IS NULL OR p.min_age <= ${q.age}::int) AND (p.max_age IS NULL OR ${q.age}::int <= p.max_age)`)
+  }
+  if (q.cost) filters.push(sql`p.cost = ${q.cost}::text`)
+  if (q.kind) filters.push(sql`p.kind = ${q.kind}::text`)
+  return sql`
+    SELECT ${select}, ST_Distance((p.location::geography), ${here}) AS distance_m
+    FROM (
+      SELECT * FROM providers p
+      WHERE ${sql.join(filters, sql` AND `)}
+      ORDER BY ${locationGeog} <-> ${here}
+      LIMIT ${q.limit + knnMargin(q.limit)}::int
+    ) p
+    ORDER BY distance_m, p.id
+    LIMIT ${q.limit}::int`
+}
