@@ -55,7 +55,7 @@ t.test('create, get, patch and close round-trip exact values', async (t) => {
   t.equal(created.headers.location, `/v1/providers/${p.id}`)
   t.equal(created.headers.etag, '"1"')
   const { id, created_at, updated_at, ...rest } = p
-  t.same(rest, { ...fullInput, areas: jessoreRefs, outside_known_areas: false, version: 1 })
+  t.same(rest, { ...fullInput, areas: jessoreRefs, outside_known_areas: false, mou_status: { health: 'none', counselling: 'none' }, version: 1 })
   t.equal(created_at, updated_at)
 
   const got = await app.inject({ url: `/v1/providers/${id}` })
@@ -122,7 +122,7 @@ t.test('minimal input gets defaults; a location outside every area is flagged', 
     location: { lat: 11.55, lon: 104.92 }, address: null, phones: [], email: null, website: null, languages: [],
     eligibility: { genders: [], min_age: null, max_age: null, requires: [] }, cost: null, capacity: null,
     opening_hours: null, status: 'active', funded_until: null, verification: null, external_ids: [], notes: null,
-    areas: [], outside_known_areas: true, version: 1,
+    areas: [], outside_known_areas: true, mou_status: { health: 'none' }, version: 1,
   })
 })
 

@@ -2,6 +2,7 @@
 import { sql, type SQL } from 'drizzle-orm'
 import type { Db } from '../../db/client.js'
 import { pcodesCovering } from '../areas/spatial.js'
+import { mouStatusByCategory } from '../mous/sql.js'
 import type { NearestQuery, Provider } from './schemas.js'
 import { latOf, lonOf, nearestSql, point } from './spatial.js'
 
@@ -15,7 +16,7 @@ export const providerSelect = sql`
   p.address, p.phones, p.email, p.website, p.languages, p.eligible_genders, p.min_age, p.max_age, p.requires,
   p.cost, p.capacity, p.opening_hours, p.status, p.funded_until, p.verified_on, p.verification_method,
   p.verified_by, p.external_ids, p.notes, ${isoTime(sql`p.created_at`)} AS created_at,
-  ${isoTime(sql`p.updated_at`)} AS updated_at, p.version,
+  ${isoTime(sql`p.updated_at`)} AS updated_at, p.version, ${mouStatusByCategory(sql`p.id`)} AS mou_status,
   coalesce((SELECT json_agg(json_build_object('pcode', a.pcode, 'admin_level', a.admin_level, 'name_en', a.name_en)
                             ORDER BY a.admin_level, a.pcode)
             FROM areas a WHERE a.pcode = ANY(p.area_pcodes)), '[]'::json) AS areas`
@@ -55,6 +56,7 @@ export interface ProviderRow {
   updated_at: string
   version: number
   areas: Provider['areas']
+  mou_status: Provider['mou_status']
 }
 
 export function rowToProvider(r: ProviderRow): Provider {
@@ -82,6 +84,7 @@ export function rowToProvider(r: ProviderRow): Provider {
     notes: r.notes,
     areas: r.areas,
     outside_known_areas: r.areas.length === 0,
+    mou_status: r.mou_status,
     created_at: r.created_at,
     updated_at: r.updated_at,
     version: r.version,

@@ -6,6 +6,7 @@ import { z } from 'zod'
 import { Lat, Lon, LatLon, BBoxParam } from '../../lib/geo.js'
 import { FormatParam } from '../../lib/geojson.js'
 import { CursorParam, Limit, Page } from '../../lib/pagination.js'
+import { ProviderMouStatus } from '../mous/schemas.js'
 
 export const Category = z
   .enum(['health', 'legal', 'counselling', 'shelter', 'livelihood'])
@@ -191,6 +192,7 @@ const providerExample = {
     { pcode: '4041', admin_level: 2, name_en: 'Jessore' },
   ],
   outside_known_areas: false,
+  mou_status: { health: 'signed', counselling: 'none', shelter: 'negotiating' },
   created_at: '2025-03-14T09:30:00.000Z',
   updated_at: '2025-03-14T09:30:00.000Z',
   version: 1,
@@ -226,6 +228,9 @@ export const Provider = z
     notes: z.string().nullable(),
     areas: z.array(AreaRef).meta({ description: 'Every known area containing the location, shallowest level first' }),
     outside_known_areas: z.boolean().meta({ description: 'true when no known area contains the location' }),
+    mou_status: z.record(z.string(), ProviderMouStatus).meta({
+      description: 'For each category the provider offers: signed (a current signed MOU covers it), negotiating (a draft or negotiating MOU does), expired (only expired ones do) or none',
+    }),
     created_at: z.string(),
     updated_at: z.string(),
     version: z.number().int(),
@@ -263,6 +268,11 @@ const externalIdParam = z
   })
   .meta({ description: 'scheme:id, e.g. ngoab:2214', example: 'ngoab:2214' })
 
+const MouStatusParam = ProviderMouStatus.meta({
+  description: 'MOU status for the requested category, or, without a category, for any category the provider offers',
+  example: 'signed',
+})
+
 export const ListQuery = z
   .strictObject({
     category: Category.optional(),
@@ -278,6 +288,7 @@ export const ListQuery = z
     funded_after: IsoDate.optional().meta({ description: 'funded_until on or after this date (providers without funded_until do not match)', example: '2025-12-31' }),
     verified_since: IsoDate.optional().meta({ description: 'Last verified on or after this date (never-verified providers do not match)', example: '2025-01-01' }),
     external_id: externalIdParam.optional(),
+    mou_status: MouStatusParam.optional(),
     limit: Limit(50, 500),
     cursor: CursorParam.optional(),
     format: FormatParam.optional(),
@@ -301,6 +312,7 @@ export const NearestQuery = z.strictObject({
   cost: Cost.optional(),
   kind: ProviderKind.optional(),
   status: ProviderStatus.default('active'),
+  mou_status: MouStatusParam.optional(),
   format: FormatParam.optional(),
 })
 export type NearestQuery = z.infer<typeof NearestQuery>

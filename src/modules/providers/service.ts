@@ -8,6 +8,7 @@ import { notFound, Problem, unprocessable, type FieldError } from '../../lib/pro
 import { providersRepo, type ProviderColumns } from './repo.js'
 import { ProviderInput, type ListQuery, type NearestQuery, type Provider, type ProviderPatch } from './schemas.js'
 import { intersectsBBox, withinM } from './spatial.js'
+import { mouStatusFilter } from '../mous/sql.js'
 
 export const MAX_BULK = 5000
 
@@ -198,6 +199,7 @@ export function providersService(db: Db) {
       }
       if (q.funded_after) where.push(sql`p.funded_until >= ${q.funded_after}::date`)
       if (q.verified_since) where.push(sql`p.verified_on >= ${q.verified_since}::date`)
+      if (q.mou_status) where.push(mouStatusFilter(sql`p.id`, q.mou_status, q.category))
       if (q.external_id) where.push(sql`p.external_ids @> ${JSON.stringify([q.external_id])}::jsonb`)
       const after = q.cursor ? decodeCursor(q.cursor, z.tuple([z.string(), z.uuid()])) : undefined
       const rows = await repo.list(where, q.limit, after)

@@ -1,6 +1,7 @@
 // The only place provider geometry SQL is written.
 import { sql, type SQL } from 'drizzle-orm'
 import type { BBox, LatLon } from '../../lib/geo.js'
+import { mouStatusFilter } from '../mous/sql.js'
 import { CATEGORIES, type NearestQuery, type ProviderStatus } from './schemas.js'
 
 export const point = (p: LatLon) => sql`ST_SetSRID(ST_MakePoint(${p.lon}::float8, ${p.lat}::float8), 4326)`
@@ -56,6 +57,7 @@ export function nearestSql(q: NearestQuery, select: SQL): SQL {
   }
   if (q.cost) filters.push(sql`p.cost = ${q.cost}::text`)
   if (q.kind) filters.push(sql`p.kind = ${q.kind}::text`)
+  if (q.mou_status) filters.push(mouStatusFilter(sql`p.id`, q.mou_status, q.category))
   return sql`
     SELECT ${select}, ST_Distance((p.location::geography), ${here}) AS distance_m
     FROM (
