@@ -1,12 +1,8 @@
 import { z } from 'zod'
 import { CursorParam, Limit, Page } from '../../lib/pagination.js'
+import { Category, IsoDate } from '../../lib/vocabulary.js'
 import { MOU_STATUSES, PROVIDER_MOU_STATUSES } from './sql.js'
 
-// The five service categories (the providers module has its own named `Category` component; this one is
-// left anonymous so the two never collide in the OpenAPI registry).
-export const ServiceCategory = z.enum(['health', 'legal', 'counselling', 'shelter', 'livelihood'])
-
-export const IsoDate = z.iso.date().meta({ description: 'A calendar date, YYYY-MM-DD', example: '2026-06-30' })
 
 export const MouStatus = z.enum(MOU_STATUSES).meta({
   description:
@@ -29,7 +25,7 @@ export const Mou = z
     funding_project: z.string().nullable(),
     counterparty_level: CounterpartyLevel,
     counterparty_area: z.string().nullable(),
-    categories: z.array(ServiceCategory),
+    categories: z.array(Category),
     status: MouStatus.meta({ description: 'Effective status: signed with expires_on passed reads as expired' }),
     recorded_status: MouStatus.meta({ description: 'The status as last set by a person, before the expiry date is applied' }),
     signed_on: IsoDate.nullable(),
@@ -70,7 +66,7 @@ export type Mou = z.infer<typeof Mou>
 export const MouPage = Page(Mou, 'MouPage')
 
 const Categories = z
-  .array(ServiceCategory)
+  .array(Category)
   .min(1, 'at least one category is needed')
   .refine((c) => new Set(c).size === c.length, 'categories must not repeat')
 
@@ -161,7 +157,7 @@ export const ProviderIdParams = z.strictObject({ id: z.uuid().meta({ example: ex
 export const ListMousQuery = z.strictObject({
   status: MouStatus.optional().meta({ description: 'Effective status (a date-expired MOU is expired)' }),
   provider: z.uuid().optional(),
-  category: ServiceCategory.optional(),
+  category: Category.optional(),
   area: z
     .string()
     .min(1)

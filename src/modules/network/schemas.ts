@@ -1,5 +1,6 @@
 import { z } from 'zod'
-import { ServiceCategory, ProviderMouStatus } from '../mous/schemas.js'
+import { Category } from '../../lib/vocabulary.js'
+import { ProviderMouStatus } from '../mous/schemas.js'
 import { LinkEnd, ReferralLink } from '../referral-links/schemas.js'
 
 export const NetworkParams = z.strictObject({ pcode: z.string().min(1).max(50).meta({ example: 'BD4041' }) })
@@ -17,14 +18,14 @@ export const AreaNetwork = z
     nodes: z.array(NetworkNode),
     edges: z.array(ReferralLink).meta({ description: 'Links with at least one end inside the area, with their health' }),
     summary: z.object({
-      categories_without_provider: z.array(ServiceCategory).meta({ description: 'Categories no active provider inside offers' }),
+      categories_without_provider: z.array(Category).meta({ description: 'Categories no active provider inside offers' }),
       providers_without_healthy_incoming_link: z.array(ProviderName).meta({
         description: 'Active providers inside (focal points excepted: survivors enter there) with no active, non-broken incoming link',
       }),
       focal_points_without_outgoing_link: z.array(ProviderName).meta({
         description: 'Active focal points inside with no active outgoing link',
       }),
-      categories_without_mou_backed_provider: z.array(ServiceCategory).meta({
+      categories_without_mou_backed_provider: z.array(Category).meta({
         description: 'Categories for which no active provider inside has a current signed MOU',
       }),
     }),

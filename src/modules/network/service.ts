@@ -5,7 +5,7 @@ import { notFound } from '../../lib/problem.js'
 import { mouStatusByCategory } from '../mous/sql.js'
 import type { ReferralLinksService } from '../referral-links/service.js'
 import { linkEnd } from '../referral-links/spatial.js'
-import { ServiceCategory } from '../mous/schemas.js'
+import { Category } from '../../lib/vocabulary.js'
 import type { AreaNetwork } from './schemas.js'
 
 type Node = AreaNetwork['nodes'][number]
@@ -37,12 +37,12 @@ export function networkService(db: Db, links: ReferralLinksService) {
         nodes,
         edges,
         summary: {
-          categories_without_provider: ServiceCategory.options.filter((c) => !activeInside.some((n) => n.categories.includes(c))),
+          categories_without_provider: Category.options.filter((c) => !activeInside.some((n) => n.categories.includes(c))),
           providers_without_healthy_incoming_link: activeInside
             .filter((n) => n.kind !== 'focal_point' && !healthyIncoming.has(n.id))
             .map(ref),
           focal_points_without_outgoing_link: activeInside.filter((n) => n.kind === 'focal_point' && !outgoing.has(n.id)).map(ref),
-          categories_without_mou_backed_provider: ServiceCategory.options.filter(
+          categories_without_mou_backed_provider: Category.options.filter(
             (c) => !activeInside.some((n) => n.mou_status[c] === 'signed'),
           ),
         },

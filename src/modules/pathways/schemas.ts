@@ -1,6 +1,6 @@
 import { z } from 'zod'
 import { Lat, Lon } from '../../lib/geo.js'
-import { ServiceCategory } from '../mous/schemas.js'
+import { Category } from '../../lib/vocabulary.js'
 import { LinkEnd, ReferralLink } from '../referral-links/schemas.js'
 
 export const MAX_HOPS = 5
@@ -11,7 +11,7 @@ export const PathwaysQuery = z
     from: z.uuid().optional().meta({ description: 'Start at this provider', example: '5b0c6c1e-4f1a-4c53-9a51-0d3c1f0e7a01' }),
     lat: Lat.optional(),
     lon: Lon.optional(),
-    category: ServiceCategory.meta({ description: 'The service the survivor needs', example: 'legal' }),
+    category: Category.meta({ description: 'The service the survivor needs', example: 'legal' }),
     max_hops: z.coerce.number().int().min(1).max(MAX_HOPS).default(3).meta({ description: `Longest chain (1–${MAX_HOPS} links)`, example: 3 }),
     limit: z.coerce.number().int().min(1).max(MAX_CHAINS).default(5).meta({ description: `Most chains to answer (1–${MAX_CHAINS})`, example: 5 }),
   })

@@ -7,12 +7,9 @@ import { Lat, Lon, LatLon, BBoxParam } from '../../lib/geo.js'
 import { FormatParam } from '../../lib/geojson.js'
 import { CursorParam, Limit, Page } from '../../lib/pagination.js'
 import { ProviderMouStatus } from '../mous/schemas.js'
+import { Category, IsoDate } from '../../lib/vocabulary.js'
 
-export const Category = z
-  .enum(['health', 'legal', 'counselling', 'shelter', 'livelihood'])
-  .meta({ id: 'Category', description: 'A kind of service a survivor can be referred to', example: 'health' })
-export type Category = z.infer<typeof Category>
-export const CATEGORIES = Category.options
+export { Category, CATEGORIES } from '../../lib/vocabulary.js'
 
 export const ProviderKind = z
   .enum(['government', 'ngo', 'community_group', 'survivor_group', 'private', 'international', 'focal_point'])
@@ -43,7 +40,6 @@ const LANGUAGE_KEY = /^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*$/
 const BCP47 = /^[a-zA-Z]{2,3}(-[a-zA-Z]{4})?(-([a-zA-Z]{2}|[0-9]{3}))?(-([a-zA-Z0-9]{5,8}|[0-9][a-zA-Z0-9]{3}))*$/
 
 const text = (max: number) => z.string().trim().min(1).max(max)
-const IsoDate = z.iso.date('must be a date in the form YYYY-MM-DD')
 
 export const Names = z
   .record(z.string().regex(LANGUAGE_KEY, 'names keys must be language codes such as en, bn, km'), text(300))

@@ -1,7 +1,7 @@
 import { z } from 'zod'
 import { CursorParam, Limit, Page } from '../../lib/pagination.js'
 import { FormatParam } from '../../lib/geojson.js'
-import { IsoDate, ServiceCategory } from '../mous/schemas.js'
+import { Category, IsoDate } from '../../lib/vocabulary.js'
 import { LINK_HEALTHS, REASON_CODES } from './health.js'
 
 export const LinkBasis = z.enum(['mou', 'sop', 'informal', 'court_order']).meta({
@@ -26,7 +26,7 @@ export const HealthReason = z
     detail: z.string(),
     date: IsoDate.optional().meta({ description: 'The date that triggers the reason (funding end, last verification, MOU expiry)' }),
     mou_id: z.uuid().optional(),
-    categories: z.array(ServiceCategory).optional(),
+    categories: z.array(Category).optional(),
   })
   .meta({
     id: 'LinkHealthReason',
@@ -45,7 +45,7 @@ export const LinkEnd = z
     name: z.string(),
     kind: z.string(),
     status: z.string(),
-    categories: z.array(ServiceCategory),
+    categories: z.array(Category),
     location: z.object({ lat: z.number(), lon: z.number() }),
   })
   .meta({
@@ -69,7 +69,7 @@ export const ReferralLink = z
     to_provider_id: z.uuid(),
     from_provider: LinkEnd,
     to_provider: LinkEnd,
-    categories: z.array(ServiceCategory).meta({ description: 'What is referred along the link' }),
+    categories: z.array(Category).meta({ description: 'What is referred along the link' }),
     basis: LinkBasis,
     status: LinkStatus,
     established_on: IsoDate.nullable(),
@@ -135,7 +135,7 @@ export const ReferralLinkPage = Page(ReferralLink, 'ReferralLinkPage')
 export const ProviderReferralLinkPage = Page(ProviderReferralLink, 'ProviderReferralLinkPage')
 
 const Categories = z
-  .array(ServiceCategory)
+  .array(Category)
   .min(1, 'at least one category is needed')
   .refine((c) => new Set(c).size === c.length, 'categories must not repeat')
 
@@ -188,7 +188,7 @@ export const ListReferralLinksQuery = z.strictObject({
   provider: z.uuid().optional().meta({ description: 'Links with this provider at either end', example: exampleFrom }),
   from: z.uuid().optional().meta({ description: 'Links from this provider' }),
   to: z.uuid().optional().meta({ description: 'Links to this provider' }),
-  category: ServiceCategory.optional(),
+  category: Category.optional(),
   basis: LinkBasis.optional(),
   status: LinkStatus.optional(),
   area: z.string().min(1).max(50).optional().meta({ description: 'Links with either end inside this area (pcode)', example: 'BD4041' }),
