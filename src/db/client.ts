@@ -1,4 +1,7 @@
+import { createHash } from 'node:crypto'
 import pg from 'pg'
+import type { SQL } from 'drizzle-orm'
+import { PgDialect } from 'drizzle-orm/pg-core'
 import { drizzle, type NodePgDatabase } from 'drizzle-orm/node-postgres'
 import * as schema from './schema.js'
 
@@ -12,4 +15,17 @@ export type Db = NodePgDatabase<typeof schema> & { $client: pg.Pool }
 export function createDb(connectionString: string, max = 10): Db {
   const pool = new pg.Pool({ connectionString, max, application_name: 'setu' })
   return drizzle(pool, { schema }) as Db
+}
+
+const dialect = new PgDialect()
+
+/**
+ * Runs a query as a named prepared statement, so each pooled connection parses and plans its text once.
+ * For hot read paths whose SQL text takes few shapes (values are always bound, never inlined).
+ */
+export async function queryPrepared<T>(db: Db, query: SQL): Promise<T[]> {
+  const { sql: text, params } = dialect.sqlToQuery(query)
+  const name = `q_${createHash('sha1').update(text).digest('hex').slice(0, 20)}`
+  const { rows } = await db.$client.query({ name, text, values: params })
+  return rows as T[]
 }

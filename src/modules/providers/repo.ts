@@ -194,14 +194,6 @@ export function providersRepo(db: Executor) {
       return (rows as unknown as ProviderRow[]).map(rowToProvider)
     },
 
-    async nearest(q: NearestQuery): Promise<Array<Provider & { distance_m: number }>> {
-      const { rows } = await db.execute(nearestProvidersSql(q))
-      return (rows as unknown as Array<ProviderRow & { distance_m: number }>).map((r) => ({
-        ...rowToProvider(r),
-        distance_m: r.distance_m,
-      }))
-    },
-
     async areaExists(pcode: string): Promise<boolean> {
       const { rows } = await db.execute(sql`SELECT 1 FROM areas WHERE pcode = ${pcode}`)
       return rows.length > 0

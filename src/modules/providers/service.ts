@@ -2,10 +2,10 @@
 import { randomUUID } from 'node:crypto'
 import { sql, type SQL } from 'drizzle-orm'
 import { z } from 'zod'
-import type { Db } from '../../db/client.js'
+import { queryPrepared, type Db } from '../../db/client.js'
 import { decodeCursor, toPage } from '../../lib/pagination.js'
 import { notFound, Problem, unprocessable, type FieldError } from '../../lib/problem.js'
-import { providersRepo, type ProviderColumns } from './repo.js'
+import { nearestProvidersSql, providersRepo, rowToProvider, type ProviderColumns, type ProviderRow } from './repo.js'
 import { ProviderInput, type ListQuery, type NearestQuery, type Provider, type ProviderPatch } from './schemas.js'
 import { intersectsBBox, withinM } from './spatial.js'
 import { mouStatusFilter } from '../mous/sql.js'
@@ -207,7 +207,9 @@ export function providersService(db: Db) {
     },
 
     async nearest(q: NearestQuery): Promise<Array<Provider & { distance_m: number }>> {
-      return repo.nearest(q)
+      // The hot path: a prepared statement per query shape (category and filters), planned once per connection.
+      const rows = await queryPrepared<ProviderRow & { distance_m: number }>(db, nearestProvidersSql(q))
+      return rows.map((r) => ({ ...rowToProvider(r), distance_m: r.distance_m }))
     },
   }
 }
