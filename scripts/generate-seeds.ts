@@ -1,6 +1,7 @@
 // Regenerates the committed demo data set from seeds/source/admin-units.json:
 //   seeds/areas/{BGD_1,BGD_2,KHM_1,KHM_2}.geojson  polygons built by PostGIS (Voronoi cells clipped to a coarse outline)
 //   seeds/providers.json                            fictitious providers from a seeded PRNG
+//   seeds/mous.json, seeds/referral-links.json      fictitious MOUs and referral links between those providers
 // Output is deterministic: running it twice gives byte-identical files. Needs PostGIS only, no tables.
 // Usage: npx tsx scripts/generate-seeds.ts
 import { readFileSync, writeFileSync } from 'node:fs'
@@ -433,6 +434,7 @@ function generateProviders(areas: { BGD: AreaFeature[]; KHM: AreaFeature[] }) {
     }))
 
   const out: ReturnType<typeof providerFor>[] = []
+  const districtOf = new Map<string, string>()
   const usedNames = new Set<string>()
   // Templates are dealt round-robin from a shuffled deck so every kind and category appears in
   // every country, while the mix per district still varies.
@@ -450,13 +452,296 @@ function generateProviders(areas: { BGD: AreaFeature[]; KHM: AreaFeature[] }) {
     const next = deal(templates)
     for (const place of placesOf(country, areas[country])) {
       const count = perPlace(place)
-      for (let i = 0; i < count; i++) out.push(providerFor(place, next(), out.length + 1, usedNames))
+      for (let i = 0; i < count; i++) {
+        const provider = providerFor(place, next(), out.length + 1, usedNames)
+        out.push(provider)
+        districtOf.set(provider.external_ids[0].id, place.pcode)
+      }
     }
   }
-  return out
+  return { providers: out, districtOf }
 }
 
 // ---------------------------------------------------------------------------------------------
+// Referral network: MOUs and referral links between the demo providers
+
+type DemoProvider = ReturnType<typeof providerFor>
+type Condition = 'ok' | 'at_risk' | 'broken'
+type MouState = 'current' | 'expiring' | 'expired' | 'lapsed' | 'negotiating' | 'draft' | 'terminated'
+
+interface DemoMou {
+  provider: string
+  renews?: string
+  counterparty: string
+  funding_project: string | null
+  counterparty_level: 'national' | 'province' | 'district'
+  counterparty_area: string | null
+  categories: Category[]
+  status: 'draft' | 'negotiating' | 'signed' | 'expired' | 'terminated'
+  signed_on: string | null
+  expires_on: string | null
+  document_ref: string
+  notes: string
+}
+
+interface DemoLink {
+  from: string
+  to: string
+  categories: Category[]
+  basis: 'mou' | 'sop' | 'informal' | 'court_order'
+  status: 'active' | 'inactive'
+  established_on: string
+  last_used_on: string | null
+  notes: string
+}
+
+const DONOR_PROJECTS: Record<Country, readonly string[]> = {
+  BGD: ['Safe Passage Fund 2024–2027 (demo project)', 'Bay of Bengal Safe Migration Initiative (demo project)', 'Homeward Reintegration Grant (demo project)'],
+  KHM: ['Safe Passage Fund 2024–2027 (demo project)', 'Mekong Protection Partnership (demo project)', 'Homeward Reintegration Grant (demo project)'],
+}
+
+const demoIdOf = (p: DemoProvider) => p.external_ids[0].id
+
+/** How a link to or from this provider will read on the anchor day, by the same rules as health.ts. */
+function conditionOf(p: DemoProvider): Condition {
+  const staleBefore = addDays(REFERENCE_DAY, -365)
+  if (p.status !== 'active') return 'broken'
+  if (p.funded_until && p.funded_until < REFERENCE_DAY) return 'broken'
+  if (!p.verification || p.verification.on < staleBefore) return 'broken'
+  if (p.funded_until && p.funded_until <= addDays(REFERENCE_DAY, 60)) return 'at_risk'
+  return 'ok'
+}
+
+function distanceKm(a: DemoProvider, b: DemoProvider) {
+  const rad = Math.PI / 180
+  const dLat = (b.location.lat - a.location.lat) * rad
+  const dLon = (b.location.lon - a.location.lon) * rad
+  const h = Math.sin(dLat / 2) ** 2 + Math.cos(a.location.lat * rad) * Math.cos(b.location.lat * rad) * Math.sin(dLon / 2) ** 2
+  return 2 * 6371 * Math.asin(Math.sqrt(h))
+}
+
+/** Signing and expiry dates for an MOU in the given state, absolute and spread around the anchor day. */
+function mouDates(state: MouState): { signed_on: string | null; expires_on: string | null } {
+  const term = pick([730, 1095])
+  const fromExpiry = (expires: string) => {
+    let signed = addDays(expires, -term)
+    if (signed > REFERENCE_DAY) signed = addDays(REFERENCE_DAY, -between(20, 120))
+    return { signed_on: signed, expires_on: expires }
+  }
+  switch (state) {
+    case 'current': return fromExpiry(addDays(REFERENCE_DAY, between(120, 900)))
+    case 'expiring': return fromExpiry(addDays(REFERENCE_DAY, between(4, 55)))
+    case 'expired': return fromExpiry(addDays(REFERENCE_DAY, -between(15, 420)))
+    case 'lapsed':
+    case 'terminated': return fromExpiry(addDays(REFERENCE_DAY, between(60, 600)))
+    default: return { signed_on: null, expires_on: null }
+  }
+}
+
+const MOU_STATE_DECK: MouState[] = [
+  'current', 'current', 'current', 'current', 'current', 'current', 'current',
+  'expiring', 'expiring', 'expired', 'expired', 'lapsed', 'negotiating', 'negotiating', 'draft', 'terminated',
+]
+
+const MOU_NOTES: Record<MouState, string> = {
+  current: 'signed and in force',
+  expiring: 'signed; renewal talks have not started',
+  expired: 'signed; the expiry date has passed without a renewal',
+  lapsed: 'recorded as expired early: the donor project it depended on ended',
+  negotiating: 'text agreed at working level, waiting for the counterparty to sign',
+  draft: 'first draft shared with the counterparty',
+  terminated: 'terminated by the counterparty after a change of policy',
+}
+
+/** The counterparty of an MOU covering these categories, from the provider's country and place. */
+function counterpartyFor(country: Country, category: Category, province: string, provinceName: string, district: string, districtName: string) {
+  if (country === 'KHM') {
+    const national = chance(0.35)
+    const bodies: Record<Category, [string, string]> = {
+      shelter: ['Ministry of Social Affairs, Veterans and Youth Rehabilitation', 'Provincial Department of Social Affairs, Veterans and Youth Rehabilitation'],
+      counselling: ['Ministry of Social Affairs, Veterans and Youth Rehabilitation', 'Provincial Department of Social Affairs, Veterans and Youth Rehabilitation'],
+      health: ['Ministry of Health', 'Provincial Health Department'],
+      legal: ['National Committee for Counter Trafficking', 'Provincial Committee for Counter Trafficking'],
+      livelihood: ['Ministry of Labour and Vocational Training', 'Provincial Department of Labour and Vocational Training'],
+    }
+    const [ministry, department] = bodies[category]
+    return national
+      ? { counterparty: ministry, counterparty_level: 'national' as const, counterparty_area: null }
+      : { counterparty: `${department}, ${provinceName}`, counterparty_level: 'province' as const, counterparty_area: province }
+  }
+  const bodies: Record<Category, string> = {
+    shelter: 'Department of Women Affairs',
+    counselling: 'Department of Social Services',
+    health: "Civil Surgeon's Office",
+    legal: 'District Legal Aid Committee',
+    livelihood: 'Department of Youth Development',
+  }
+  return { counterparty: `${bodies[category]}, ${districtName}`, counterparty_level: 'district' as const, counterparty_area: district }
+}
+
+/** A random order weighted towards higher weights (Efraimidis–Spirakis keys). */
+const weightedOrder = <T>(xs: T[], weight: (x: T) => number) =>
+  xs.map((x) => ({ x, key: rand() ** (1 / weight(x)) })).sort((a, b) => b.key - a.key).map((e) => e.x)
+
+/**
+ * MOUs first (NGOs and international organisations with a ministry or department: in Cambodia mostly for
+ * shelter and health, in Bangladesh a few shelters with district departments), then links from referrers
+ * to receivers in the same or a neighbouring district. Links obey the API: no self-links, one per pair,
+ * the receiver offers every category, neither end closed.
+ */
+function generateNetwork(providers: DemoProvider[], districtOf: Map<string, string>) {
+  const areaName = new Map(
+    [...source.BGD.divisions, ...source.BGD.districts, ...source.KHM.provinces, ...source.KHM.districts].map((u) => [u.pcode, u.name_en]),
+  )
+  const countryOf = (p: DemoProvider): Country => (demoIdOf(p).startsWith('BGD') ? 'BGD' : 'KHM')
+  const note = (what: string) => `DEMO DATA — fictitious ${what}, generated by scripts/generate-seeds.ts. Not a real agreement or referral route.`
+
+  // --- MOUs
+  const mous: DemoMou[] = []
+  const mousOf = new Map<string, { categories: Category[]; state: MouState; signed_on: string | null }[]>()
+  let serial = 0
+  let stateDeck: MouState[] = []
+  const nextState = () => {
+    if (!stateDeck.length) stateDeck = shuffled(MOU_STATE_DECK)
+    return stateDeck.pop()!
+  }
+  type MouDates = ReturnType<typeof mouDates>
+  const addMou = (p: DemoProvider, categories: Category[], state: MouState, renews?: string, fixed?: MouDates) => {
+    const country = countryOf(p)
+    const district = districtOf.get(demoIdOf(p))!
+    const province = district.slice(0, 4)
+    const party = counterpartyFor(country, categories[0], province, areaName.get(province)!, district, areaName.get(district)!)
+    const dates = fixed ?? mouDates(state)
+    serial++
+    const year = (dates.signed_on ?? REFERENCE_DAY).slice(0, 4)
+    const document_ref = `DEMO-MOU/${country}/${year}/${String(serial).padStart(3, '0')}`
+    const status = state === 'negotiating' || state === 'draft' || state === 'terminated' ? state : state === 'lapsed' ? 'expired' : 'signed'
+    mous.push({
+      provider: demoIdOf(p),
+      ...(renews ? { renews } : {}),
+      ...party,
+      funding_project: chance(0.4) ? pick(DONOR_PROJECTS[country]) : null,
+      categories,
+      status,
+      ...dates,
+      document_ref,
+      notes: note(`agreement (${MOU_NOTES[state]})`),
+    })
+    const list = mousOf.get(demoIdOf(p)) ?? []
+    list.push({ categories, state, signed_on: dates.signed_on })
+    mousOf.set(demoIdOf(p), list)
+    return document_ref
+  }
+  for (const p of providers) {
+    const country = countryOf(p)
+    const cats = p.categories as Category[]
+    if (p.kind !== 'ngo' && p.kind !== 'international') continue
+    if (country === 'KHM') {
+      if (cats.includes('shelter')) {
+        const first: Category[] = chance(0.3) && cats.includes('counselling') ? ['shelter', 'counselling'] : ['shelter']
+        // An MOU that expired and was renewed: the history a long-running shelter usually has.
+        const state = nextState()
+        if ((state === 'current' || state === 'expiring') && chance(0.5)) {
+          // The renewal is signed a few weeks after the original expired.
+          const dates = mouDates(state)
+          const lapsedOn = addDays(dates.signed_on!, -between(1, 45))
+          const original = addMou(p, first, 'expired', undefined, { signed_on: addDays(lapsedOn, -pick([730, 1095])), expires_on: lapsedOn })
+          addMou(p, first, state, original, dates)
+        } else addMou(p, first, state)
+        if (cats.includes('health') && chance(0.8)) addMou(p, ['health'], nextState())
+      } else if (cats.includes('legal') && chance(0.4)) addMou(p, ['legal'], nextState())
+      else if (cats.includes('livelihood') && chance(0.2)) addMou(p, ['livelihood'], nextState())
+    } else {
+      if (cats.includes('shelter') && chance(0.5)) {
+        addMou(p, chance(0.5) && cats.includes('counselling') ? ['shelter', 'counselling'] : ['shelter'], nextState())
+      }
+      if (cats.includes('health') && chance(0.25)) addMou(p, ['health'], nextState())
+    }
+  }
+
+  // --- Links
+  const referrerKinds: Record<Kind, { receivers: Kind[]; out: [number, number] }> = {
+    focal_point: { receivers: ['ngo', 'government', 'community_group', 'international'], out: [1, 2] },
+    survivor_group: { receivers: ['ngo', 'government', 'international', 'private'], out: [1, 2] },
+    community_group: { receivers: ['ngo', 'government', 'international', 'private'], out: [1, 2] },
+    ngo: { receivers: ['government', 'ngo', 'private', 'international'], out: [0, 1] },
+    international: { receivers: ['ngo', 'government'], out: [0, 1] },
+    government: { receivers: ['ngo', 'government', 'international'], out: [0, 1] },
+    private: { receivers: [], out: [0, 0] },
+  }
+  const isGov = (p: DemoProvider) => p.kind === 'government'
+  const isOrg = (p: DemoProvider) => p.kind === 'ngo' || p.kind === 'international'
+  const links: DemoLink[] = []
+  const pairs = new Set<string>()
+  // Most demo providers read as broken on the anchor day (stale verification, ended funding), so links
+  // favour healthy ends; otherwise nearly every link would be broken and the demo would show little else.
+  const weightOf: Record<Condition, number> = { ok: 6, at_risk: 6, broken: 1 }
+  const holdsCurrentMou = (p: DemoProvider) =>
+    (mousOf.get(demoIdOf(p)) ?? []).some((m) => m.state === 'current' || m.state === 'expiring')
+
+  for (const from of providers) {
+    if (from.status === 'closed') continue
+    const country = countryOf(from)
+    const rule = referrerKinds[from.kind as Kind]
+    if (!rule.receivers.length) continue
+    // Cambodian government offices are where most MOU-based referrals to NGO shelters start.
+    const healthy = conditionOf(from) !== 'broken'
+    const [lo, hi] = country === 'KHM' && isGov(from) ? [1, 2] : rule.out
+    const wanted = healthy ? between(lo + 1, hi + 1) : chance(0.45) ? between(lo, hi) : 0
+    if (!wanted) continue
+    const fromDistrict = districtOf.get(demoIdOf(from))!
+    const candidates = providers.filter(
+      (to) =>
+        to !== from && to.status !== 'closed' && countryOf(to) === country && rule.receivers.includes(to.kind as Kind) &&
+        !pairs.has(`${demoIdOf(from)}>${demoIdOf(to)}`) &&
+        (districtOf.get(demoIdOf(to)) === fromDistrict || distanceKm(from, to) <= (country === 'BGD' ? 55 : 45)),
+    )
+    const ordered = weightedOrder(candidates, (to) =>
+      weightOf[conditionOf(to)] * (districtOf.get(demoIdOf(to)) === fromDistrict ? 3 : 1) *
+      (country === 'KHM' && isGov(from) ? (holdsCurrentMou(to) ? 6 : mousOf.has(demoIdOf(to)) ? 3 : 1) : 1))
+    for (const to of ordered.slice(0, wanted)) {
+      const offered = to.categories as Category[]
+      const toMous = mousOf.get(demoIdOf(to)) ?? []
+      let categories: Category[] = shuffled(offered).slice(0, chance(0.35) ? 2 : 1)
+      let basis: DemoLink['basis']
+      let established = addDays(REFERENCE_DAY, -between(60, 1500))
+      if (country === 'BGD' && to.eligibility.requires.includes('court_order') && offered.includes('shelter')) {
+        basis = 'court_order'
+        categories = ['shelter']
+      } else if (country === 'KHM' && isGov(from) && isOrg(to) && toMous.length && chance(0.85)) {
+        // Government offices refer to NGOs under the NGO's MOU with the ministry or department.
+        const current = toMous.filter((m) => m.state === 'current' || m.state === 'expiring')
+        const mou = current.length && chance(0.8) ? pick(current) : pick(toMous)
+        basis = 'mou'
+        categories = mou.categories.filter((c) => offered.includes(c))
+        if (mou.signed_on && mou.signed_on > established) established = mou.signed_on
+      } else if (country === 'KHM' && ((isGov(from) && isOrg(to)) || (isOrg(from) && isGov(to)))) {
+        basis = 'sop'
+      } else if (from.kind === 'focal_point' || from.kind === 'survivor_group' || from.kind === 'community_group') {
+        basis = chance(0.6) ? 'informal' : 'sop'
+      } else {
+        basis = chance(0.65) ? 'sop' : 'informal'
+      }
+      if (!categories.length) continue
+      pairs.add(`${demoIdOf(from)}>${demoIdOf(to)}`)
+      const status = chance(0.08) ? 'inactive' : 'active'
+      const lastUsed = chance(0.75) ? addDays(REFERENCE_DAY, -between(status === 'active' ? 2 : 200, 400)) : null
+      links.push({
+        from: demoIdOf(from),
+        to: demoIdOf(to),
+        categories: CATEGORY_ORDER.filter((c) => categories.includes(c)),
+        basis,
+        status,
+        established_on: established,
+        last_used_on: lastUsed && lastUsed >= established ? lastUsed : null,
+        notes: note(`referral link (${basis.replace('_', ' ')})`),
+      })
+    }
+  }
+  return { mous, links }
+}
+
+const CATEGORY_ORDER: Category[] = ['health', 'legal', 'counselling', 'shelter', 'livelihood']
 
 async function main() {
   const target = resolveDatabase(loadConfig(), (m) => console.error(`[setu] ${m}`))
@@ -476,10 +761,15 @@ async function main() {
       writeFileSync(path.join(SEEDS, 'areas', `${name}.geojson`), `${JSON.stringify(fc)}\n`)
       console.log(`seeds/areas/${name}.geojson: ${fc.features.length} features`)
     }
-    const providers = generateProviders({ BGD: bgd.level2, KHM: khm.level2 })
+    const { providers, districtOf } = generateProviders({ BGD: bgd.level2, KHM: khm.level2 })
     // One provider per line: small, and a regeneration diffs row by row.
     writeFileSync(path.join(SEEDS, 'providers.json'), `[\n${providers.map((p) => JSON.stringify(p)).join(',\n')}\n]\n`)
     console.log(`seeds/providers.json: ${providers.length} providers`)
+    const { mous, links } = generateNetwork(providers, districtOf)
+    writeFileSync(path.join(SEEDS, 'mous.json'), `[\n${mous.map((m) => JSON.stringify(m)).join(',\n')}\n]\n`)
+    console.log(`seeds/mous.json: ${mous.length} MOUs`)
+    writeFileSync(path.join(SEEDS, 'referral-links.json'), `[\n${links.map((l) => JSON.stringify(l)).join(',\n')}\n]\n`)
+    console.log(`seeds/referral-links.json: ${links.length} referral links`)
   } finally {
     await db.$client.end()
     if (target.cluster?.startedHere) target.cluster.stop()

@@ -20,7 +20,7 @@ async function main() {
     if (config.SEED_DEMO && (await isEmptyDirectory(db))) {
       say('empty database: loading the demo data set (SEED_DEMO=false to skip)')
       const counts = await loadDemoData(db)
-      say(`loaded ${counts.areas} demo areas and ${counts.providers} demo providers`)
+      say(`loaded ${counts.areas} demo areas, ${counts.providers} demo providers, ${counts.mous} MOUs and ${counts.referral_links} referral links`)
     }
   } catch (err) {
     await shutdownDatabase()

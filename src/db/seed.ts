@@ -1,10 +1,16 @@
-// The demo data set (seeds/): generated areas for both countries and fictitious providers.
+// The demo data set (seeds/): generated areas for both countries, fictitious providers, and the MOUs and
+// referral links between them.
 // `npm start` loads it into an empty database; `npm run seed` reloads it.
 import { readFileSync } from 'node:fs'
 import path from 'node:path'
 import { sql } from 'drizzle-orm'
 import { importAreas, type AreaCountry, type AreaLevel } from '../modules/areas/import.js'
 import { providersService } from '../modules/providers/service.js'
+import { CreateMou } from '../modules/mous/schemas.js'
+import { mousService } from '../modules/mous/service.js'
+import { CreateReferralLink } from '../modules/referral-links/schemas.js'
+import { referralLinksService } from '../modules/referral-links/service.js'
+import { Problem } from '../lib/problem.js'
 import type { Db } from './client.js'
 import { PROJECT_ROOT } from './database.js'
 
@@ -14,6 +20,8 @@ export const DEMO_SCHEME = 'setu-demo'
 export const DEMO_NOTE_PREFIX = 'DEMO DATA — fictitious entry'
 /** Every demo provider's name ends with this. */
 export const DEMO_NAME_SUFFIX = ' (demo)'
+/** Every demo referral link's and MOU's notes start with this (together with demo ends, how a reload finds them). */
+export const DEMO_NETWORK_NOTE_PREFIX = 'DEMO DATA'
 /** areas.source of every demo area. */
 export const DEMO_AREA_SOURCE = 'setu-demo (generated approximation, seeds/areas)'
 
@@ -30,7 +38,42 @@ export const DEMO_AREA_FILES: { file: string; country: AreaCountry; level: AreaL
 const readJson = (file: string): unknown => JSON.parse(readFileSync(path.join(SEEDS_DIR, file), 'utf8'))
 
 export const readDemoAreas = (file: string) => readJson(path.join('areas', file))
-export const readDemoProviders = () => readJson('providers.json') as Array<Record<string, unknown>>
+
+/**
+ * The demo set was generated around this date. On load every date in it moves forward by the days since, so
+ * funding ends, MOU expiries and verification ages keep their distance from today and the demo network keeps
+ * its mix of ok, at-risk and broken links instead of decaying into "all broken" as the calendar moves.
+ */
+export const SEED_ANCHOR_DATE = '2026-11-23'
+const DATE_FIELDS = new Set(['funded_until', 'on', 'signed_on', 'expires_on', 'established_on', 'last_used_on'])
+const DAY_MS = 86_400_000
+
+export const daysSinceSeedAnchor = (today = new Date()) =>
+  Math.max(0, Math.floor((Date.UTC(today.getUTCFullYear(), today.getUTCMonth(), today.getUTCDate()) - Date.parse(SEED_ANCHOR_DATE)) / DAY_MS))
+
+export function shiftDemoDates<T>(value: T, days: number): T {
+  if (days === 0 || value === null || typeof value !== 'object') return value
+  if (Array.isArray(value)) return value.map((v) => shiftDemoDates(v, days)) as T
+  return Object.fromEntries(
+    Object.entries(value).map(([k, v]) => [
+      k,
+      DATE_FIELDS.has(k) && typeof v === 'string' && /^\d{4}-\d{2}-\d{2}$/.test(v)
+        ? new Date(Date.parse(v) + days * DAY_MS).toISOString().slice(0, 10)
+        : shiftDemoDates(v, days),
+    ]),
+  ) as T
+}
+
+const readDemoRows = <T>(file: string) => shiftDemoDates(readJson(file) as T[], daysSinceSeedAnchor())
+
+export const readDemoProviders = () => readDemoRows<Record<string, unknown>>('providers.json')
+
+/** A seeds/mous.json row: a POST /v1/providers/{id}/mous body plus the provider's demo id and the document_ref it renews. */
+export type DemoMouRow = Record<string, unknown> & { provider: string; renews?: string; document_ref: string }
+/** A seeds/referral-links.json row: a POST /v1/referral-links body with demo ids in place of provider uuids. */
+export type DemoLinkRow = Record<string, unknown> & { from: string; to: string }
+export const readDemoMous = () => readDemoRows<DemoMouRow>('mous.json')
+export const readDemoLinks = () => readDemoRows<DemoLinkRow>('referral-links.json')
 
 export interface AreaLoadCounts {
   inserted: number
@@ -124,9 +167,117 @@ export async function loadDemoProviders(db: Db): Promise<ProviderLoadCounts> {
   })
 }
 
+const isDemoProvider = (alias: string) =>
+  sql`${sql.identifier(alias)}.external_ids @> ${JSON.stringify([{ scheme: DEMO_SCHEME }])}::jsonb`
+const hasDemoNote = (alias: string) => sql`${sql.identifier(alias)}.notes LIKE ${`${DEMO_NETWORK_NOTE_PREFIX}%`}`
+
+export interface NetworkRemoveCounts {
+  referral_links: number
+  mous: number
+}
+
+/**
+ * Deletes the demo referral links (demo note, both ends demo providers) and demo MOUs (demo note, demo
+ * provider), so the demo providers they pointed at can be reloaded. A demo MOU that a non-demo MOU renews
+ * is kept, and is not inserted again by loadDemoNetwork. Nothing else is touched.
+ */
+export async function removeDemoNetwork(db: Db): Promise<NetworkRemoveCounts> {
+  return db.transaction(async (tx) => {
+    const links = await tx.execute(sql`
+      DELETE FROM referral_links l USING providers fp, providers tp
+      WHERE fp.id = l.from_provider_id AND tp.id = l.to_provider_id
+        AND ${hasDemoNote('l')} AND ${isDemoProvider('fp')} AND ${isDemoProvider('tp')}`)
+    const demoMou = (alias: string) => sql`${hasDemoNote(alias)} AND EXISTS (
+      SELECT 1 FROM providers mp WHERE mp.id = ${sql.identifier(alias)}.provider_id AND ${isDemoProvider('mp')})`
+    // mou_status_changes rows go with their MOU (ON DELETE CASCADE).
+    const mous = await tx.execute(sql`
+      DELETE FROM mous m WHERE ${demoMou('m')}
+        AND NOT EXISTS (SELECT 1 FROM mous r WHERE r.renews_mou_id = m.id AND NOT (${demoMou('r')}))`)
+    return { referral_links: links.rowCount ?? 0, mous: mous.rowCount ?? 0 }
+  })
+}
+
+export interface NetworkLoadCounts {
+  mous: number
+  referral_links: number
+  /** Rows the API's rules refused or that already exist (a kept MOU, a link a person made between the same pair). */
+  skipped: { row: string; reason: string }[]
+}
+
+/**
+ * Inserts the demo MOUs and referral links through the modules' services, so each row passes the same
+ * validation as a POST (zod body, existing ends, no self-link, one per pair, categories offered, no closed
+ * end; MOU dates and renewals) and every MOU gets its creation history row. Providers are found by their
+ * setu-demo id, so the seed files never hold uuids. Run after loadDemoProviders, in one transaction.
+ */
+export async function loadDemoNetwork(db: Db): Promise<NetworkLoadCounts> {
+  const mouRows = readDemoMous()
+  const linkRows = readDemoLinks()
+  return db.transaction(async (tx) => {
+    const txDb = tx as unknown as Db
+    const { rows: ids } = await tx.execute<{ demo_id: string; id: string }>(sql`
+      SELECT e.value->>'id' AS demo_id, p.id FROM providers p, jsonb_array_elements(p.external_ids) e
+      WHERE ${isDemoProvider('p')} AND e.value->>'scheme' = ${DEMO_SCHEME}`)
+    const providerId = new Map(ids.map((r) => [r.demo_id, r.id]))
+    const { rows: present } = await tx.execute<{ document_ref: string; id: string }>(sql`
+      SELECT m.document_ref, m.id FROM mous m JOIN providers mp ON mp.id = m.provider_id
+      WHERE ${hasDemoNote('m')} AND ${isDemoProvider('mp')} AND m.document_ref IS NOT NULL`)
+    const mouId = new Map(present.map((r) => [r.document_ref, r.id]))
+    const counts: NetworkLoadCounts = { mous: 0, referral_links: 0, skipped: [] }
+    // A refused row rolls back to its own savepoint (the services open nested transactions), so one
+    // row that no longer fits (a kept provider someone closed) does not stop the rest.
+    const attempt = async (row: string, insert: () => Promise<unknown>) => {
+      try {
+        await insert()
+        return true
+      } catch (err) {
+        if (!(err instanceof Problem)) throw err
+        counts.skipped.push({ row, reason: err.detail ?? err.title })
+        return false
+      }
+    }
+
+    const mous = mousService(txDb)
+    for (const { provider, renews, ...body } of mouRows) {
+      const owner = providerId.get(provider)
+      if (!owner) throw new Error(`seeds/mous.json: ${body.document_ref} names unknown demo provider ${provider}`)
+      if (mouId.has(body.document_ref)) {
+        counts.skipped.push({ row: body.document_ref, reason: 'kept: a non-demo MOU renews it' })
+        continue
+      }
+      const input = CreateMou.parse({ ...body, ...(renews ? { renews_mou_id: mouId.get(renews) ?? null } : {}) })
+      await attempt(body.document_ref, async () => {
+        const created = await mous.createMou(owner, input)
+        mouId.set(body.document_ref, created.id)
+        counts.mous++
+      })
+    }
+
+    // Health settings only shape what createLink returns, never what it accepts.
+    const links = referralLinksService(txDb, { atRiskDays: 60, staleMonths: 12 })
+    for (const { from, to, ...body } of linkRows) {
+      const fromId = providerId.get(from)
+      const toId = providerId.get(to)
+      if (!fromId || !toId) throw new Error(`seeds/referral-links.json: link ${from} → ${to} names an unknown demo provider`)
+      const input = CreateReferralLink.parse({ ...body, from_provider_id: fromId, to_provider_id: toId })
+      if (await attempt(`${from} → ${to}`, () => links.createLink(input))) counts.referral_links++
+    }
+    return counts
+  })
+}
+
 /** Loads the demo set into an empty database (what `npm start` does the first time). */
-export async function loadDemoData(db: Db): Promise<{ areas: number; providers: number }> {
+export async function loadDemoData(
+  db: Db,
+): Promise<{ areas: number; providers: number; mous: number; referral_links: number }> {
   const areas = await loadDemoAreas(db)
+  await removeDemoNetwork(db)
   const providers = await loadDemoProviders(db)
-  return { areas: areas.inserted + areas.updated + areas.unchanged, providers: providers.created + providers.kept }
+  const network = await loadDemoNetwork(db)
+  return {
+    areas: areas.inserted + areas.updated + areas.unchanged,
+    providers: providers.created + providers.kept,
+    mous: network.mous,
+    referral_links: network.referral_links,
+  }
 }

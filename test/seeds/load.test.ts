@@ -9,8 +9,12 @@ import {
   DEMO_SCHEME,
   loadDemoAreas,
   loadDemoData,
+  loadDemoNetwork,
   loadDemoProviders,
+  readDemoLinks,
+  readDemoMous,
   readDemoProviders,
+  removeDemoNetwork,
 } from '../../src/db/seed.js'
 import { CATEGORIES, ProviderInput, ProviderKind } from '../../src/modules/providers/schemas.js'
 import { providersService } from '../../src/modules/providers/service.js'
@@ -65,7 +69,8 @@ t.test('loadDemoData fills an empty database; areas reload unchanged; reload kee
   t.teardown(() => database.drop())
   const db = database.db
 
-  t.same(await loadDemoData(db), { areas: 164, providers: rows.length })
+  const network = { mous: readDemoMous().length, referral_links: readDemoLinks().length }
+  t.same(await loadDemoData(db), { areas: 164, providers: rows.length, ...network })
   const byLevel = await db.execute<{ country: string; admin_level: number; n: number; demo: number }>(sql`
     SELECT country, admin_level, count(*) AS n, count(*) FILTER (WHERE source LIKE 'setu-demo%') AS demo
     FROM areas GROUP BY 1, 2 ORDER BY 1, 2`)
@@ -109,8 +114,11 @@ t.test('loadDemoData fills an empty database; areas reload unchanged; reload kee
   await db.execute(sql`CREATE TABLE test_refs (provider_id uuid NOT NULL REFERENCES providers (id))`)
   await db.execute(sql`INSERT INTO test_refs VALUES (${referenced.rows[0].id}::uuid)`)
 
+  // The demo links and MOUs go first: they reference demo providers too.
+  t.same(await removeDemoNetwork(db), { referral_links: network.referral_links, mous: network.mous })
   const reload = await loadDemoProviders(db)
   t.same(reload, { deleted: rows.length - 1, kept: 1, created: rows.length - 1 })
+  t.same(await loadDemoNetwork(db), { ...network, skipped: [] }, 'the network reloads onto the kept provider too')
   const after = await db.execute<{ total: number; own: number; ref: number; demo1: number }>(sql`
     SELECT count(*) AS total,
            count(*) FILTER (WHERE id = ${own}::uuid) AS own,
