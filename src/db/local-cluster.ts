@@ -32,10 +32,10 @@ function run(cmd: string, args: string[], opts: { asPostgres?: boolean; cwd?: st
   return { ok: res.status === 0, status: res.status, out: `${res.stdout ?? ''}${res.stderr ?? ''}`.trim() }
 }
 
-function installedVersions(): number[] {
-  if (!existsSync(PG_ROOT)) return []
-  return readdirSync(PG_ROOT)
-    .filter((v) => /^\d+$/.test(v) && existsSync(path.join(PG_ROOT, v, 'bin', 'pg_ctl')))
+function installedVersions(pgRoot = PG_ROOT): number[] {
+  if (!existsSync(pgRoot)) return []
+  return readdirSync(pgRoot)
+    .filter((v) => /^\d+$/.test(v) && existsSync(path.join(pgRoot, v, 'bin', 'pg_ctl')))
     .map(Number)
     .sort((a, b) => b - a)
 }
@@ -57,22 +57,32 @@ const installHint = (packages: string[]) =>
   `Install ${packages.length > 1 ? 'them' : 'it'} with:  sudo apt-get install ${packages.join(' ')}\n` +
   'or point DATABASE_URL at a PostgreSQL database that has PostGIS.'
 
+export interface ServerBinariesOptions {
+  /** Where the PostgreSQL versions live (Debian layout: <pgRoot>/<version>/bin). */
+  pgRoot?: string
+  /** Whether missing packages may be installed; default: running as root with apt-get. */
+  canInstall?: boolean
+}
+
 /** Finds the newest installed PostgreSQL server with PostGIS, installing what is missing when allowed. */
-export function ensureServerBinaries(log: Log): { version: number; bindir: string } {
-  let version = installedVersions()[0]
+export function ensureServerBinaries(log: Log, options: ServerBinariesOptions = {}): { version: number; bindir: string } {
+  const pgRoot = options.pgRoot ?? PG_ROOT
+  // Asked only when something is missing, so a complete installation never runs the apt-get probe.
+  const mayInstall = () => options.canInstall ?? canApt()
+  let version = installedVersions(pgRoot)[0]
   if (version === undefined) {
     const pkgs = ['postgresql-15', 'postgresql-15-postgis-3']
-    if (!canApt()) throw new ClusterSetupError(installHint(pkgs))
+    if (!mayInstall()) throw new ClusterSetupError(installHint(pkgs))
     aptInstall(pkgs, log)
-    version = installedVersions()[0]
+    version = installedVersions(pgRoot)[0]
     if (version === undefined) throw new ClusterSetupError(installHint(pkgs))
   }
-  const bindir = path.join(PG_ROOT, String(version), 'bin')
+  const bindir = path.join(pgRoot, String(version), 'bin')
   const sharedir = run(path.join(bindir, 'pg_config'), ['--sharedir']).out || `/usr/share/postgresql/${version}`
   const postgisControl = path.join(sharedir, 'extension', 'postgis.control')
   if (!existsSync(postgisControl)) {
     const pkgs = [`postgresql-${version}-postgis-3`]
-    if (!canApt()) throw new ClusterSetupError(installHint(pkgs))
+    if (!mayInstall()) throw new ClusterSetupError(installHint(pkgs))
     aptInstall(pkgs, log)
     if (!existsSync(postgisControl)) throw new ClusterSetupError(installHint(pkgs))
   }

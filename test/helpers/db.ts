@@ -56,11 +56,11 @@ export async function ensureTemplate(): Promise<string> {
       try {
         await migrateDatabase(db)
       } catch (err) {
-        await db.$client.end()
+        await closePool(db)
         await admin.query(`DROP DATABASE IF EXISTS "${name}"`)
         throw err
       }
-      await db.$client.end()
+      await closePool(db)
       await admin.query(`ALTER DATABASE "${name}" WITH is_template true`)
     } finally {
       await admin.query('SELECT pg_advisory_unlock($1)', [TEMPLATE_LOCK])
@@ -87,6 +87,25 @@ export async function dropOrphanDatabases() {
   })
 }
 
+/**
+ * Ends a pool and waits until every connection has really closed. pool.end() resolves earlier, and a
+ * DROP DATABASE … WITH (FORCE) right after it kills connections still closing, which pg raises as an
+ * uncaught 57P01 error.
+ */
+export async function closePool(db: Db | undefined) {
+  if (!db) return
+  const pool = db.$client
+  let open = pool.totalCount
+  const closed = new Promise<void>((resolve) => {
+    if (open === 0) resolve()
+    pool.on('remove', () => {
+      if (--open === 0) resolve()
+    })
+  })
+  await pool.end()
+  await closed
+}
+
 export interface TestDatabase {
   name: string
   url: string
@@ -105,7 +124,7 @@ export async function createTestDatabase(): Promise<TestDatabase> {
     url,
     db,
     async drop() {
-      await db.$client.end()
+      await closePool(db)
       await withAdmin((admin) => admin.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`))
     },
   }

@@ -33,13 +33,12 @@ export const mouStatusForCategory = (providerIdSql: SQL, categorySql: SQL) => sq
         WHERE mou_m.provider_id = ${providerIdSql} AND ${categorySql} = ANY (mou_m.categories)) mou_x)`
 
 /**
- * jsonb object {category: status} over the categories the provider offers, e.g.
- * {"health": "signed", "legal": "none"}. `providerIdSql` is usually a column such as `p.id`.
+ * jsonb object {category: status} over the categories the provider row `alias` offers, e.g.
+ * {"health": "signed", "legal": "none"}. Reads the row's own columns, so it costs no second provider lookup.
  */
-export const mouStatusByCategory = (providerIdSql: SQL) => sql<Record<string, ProviderMouStatus>>`(
-  SELECT coalesce(jsonb_object_agg(mou_c.category, ${mouStatusForCategory(sql`mou_p.id`, sql`mou_c.category`)}), '{}'::jsonb)
-  FROM providers mou_p CROSS JOIN LATERAL unnest(mou_p.categories) AS mou_c (category)
-  WHERE mou_p.id = ${providerIdSql})`
+export const mouStatusByCategory = (alias: string) => sql<Record<string, ProviderMouStatus>>`(
+  SELECT coalesce(jsonb_object_agg(mou_c.category, ${mouStatusForCategory(sql`${sql.identifier(alias)}.id`, sql`mou_c.category`)}), '{}'::jsonb)
+  FROM unnest(${sql.identifier(alias)}.categories) AS mou_c (category))`
 
 /**
  * Boolean condition: the provider's MOU status is `status` for `category`, or, without a category, for at

@@ -21,7 +21,7 @@ export function networkService(db: Db, links: ReferralLinksService) {
       const edges = await links.selectLinks([sql`(${inArea('fp')} OR ${inArea('tp')})`])
       const linkedIds = [...new Set(edges.flatMap((e) => [e.from_provider_id, e.to_provider_id]))]
       const { rows } = await db.execute<{ node: Node }>(sql`
-        SELECT ${linkEnd('p')} || jsonb_build_object('inside', ${inArea('p')}, 'mou_status', ${mouStatusByCategory(sql`p.id`)}) AS node
+        SELECT ${linkEnd('p')} || jsonb_build_object('inside', ${inArea('p')}, 'mou_status', ${mouStatusByCategory('p')}) AS node
         FROM providers p
         WHERE ${inArea('p')} OR p.id = ANY (${sql.param(linkedIds)}::uuid[])
         ORDER BY ${inArea('p')} DESC, p.name, p.id`)

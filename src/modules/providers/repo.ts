@@ -16,7 +16,7 @@ export const providerSelect = sql`
   p.address, p.phones, p.email, p.website, p.languages, p.eligible_genders, p.min_age, p.max_age, p.requires,
   p.cost, p.capacity, p.opening_hours, p.status, p.funded_until, p.verified_on, p.verification_method,
   p.verified_by, p.external_ids, p.notes, ${isoTime(sql`p.created_at`)} AS created_at,
-  ${isoTime(sql`p.updated_at`)} AS updated_at, p.version, ${mouStatusByCategory(sql`p.id`)} AS mou_status,
+  ${isoTime(sql`p.updated_at`)} AS updated_at, p.version, ${mouStatusByCategory('p')} AS mou_status,
   coalesce((SELECT json_agg(json_build_object('pcode', a.pcode, 'admin_level', a.admin_level, 'name_en', a.name_en)
                             ORDER BY a.admin_level, a.pcode)
             FROM areas a WHERE a.pcode = ANY(p.area_pcodes)), '[]'::json) AS areas`
