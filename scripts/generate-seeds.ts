@@ -745,7 +745,7 @@ const CATEGORY_ORDER: Category[] = ['health', 'legal', 'counselling', 'shelter',
 
 async function main() {
   const target = resolveDatabase(loadConfig(), (m) => console.error(`[setu] ${m}`))
-  const db = createDb(target.url, 1)
+  const db = createDb(target.url, { max: 1 })
   try {
     await assertPostgisAvailable(db)
     await db.execute(sql`CREATE EXTENSION IF NOT EXISTS postgis`)

@@ -99,7 +99,7 @@ async function main(): Promise<number> {
   }
 
   const target = resolveDatabase(loadConfig(), (m) => console.error(`[setu] ${m}`))
-  const db = createDb(target.url, 2)
+  const db = createDb(target.url, { max: 2 })
   try {
     await migrateDatabase(db)
     const started = performance.now()

@@ -6,7 +6,7 @@ import { migrateDatabase } from '../src/db/migrate.js'
 
 const config = loadConfig()
 const target = resolveDatabase(config, (m) => console.error(`[setu] ${m}`))
-const db = createDb(target.url, 1)
+const db = createDb(target.url, { max: 1 })
 try {
   await migrateDatabase(db)
   console.log('migrations applied')

@@ -11,7 +11,7 @@ import { loadDemoAreas, loadDemoNetwork, loadDemoProviders, removeDemoNetwork } 
 const say = (msg: string) => console.error(`[setu] ${msg}`)
 const config = loadConfig()
 const target = resolveDatabase(config, say)
-const db = createDb(target.url, 2)
+const db = createDb(target.url, { max: 2, timeZone: config.TIME_ZONE })
 try {
   await migrateDatabase(db)
   const areas = await loadDemoAreas(db)

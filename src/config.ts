@@ -1,5 +1,14 @@
 import { z } from 'zod'
 
+function isTimeZone(zone: string) {
+  try {
+    new Intl.DateTimeFormat('en', { timeZone: zone })
+    return true
+  } catch {
+    return false
+  }
+}
+
 const Env = z.object({
   HOST: z.string().min(1).default('127.0.0.1'),
   PORT: z.coerce.number().int().min(0).max(65535).default(3000),
@@ -13,6 +22,14 @@ const Env = z.object({
   LINK_AT_RISK_DAYS: z.coerce.number().int().min(0).max(3650).default(60),
   // A referral link is broken when an end has not been verified for more than this many months.
   VERIFICATION_STALE_MONTHS: z.coerce.number().int().min(1).max(120).default(12),
+  // The calendar that decides "today" for MOU expiry, funding ends and verification age (an IANA zone, e.g.
+  // Asia/Dhaka). Set on every database connection, so the answer does not depend on the server's settings.
+  TIME_ZONE: z
+    .string()
+    .default('UTC')
+    .refine(isTimeZone, { message: 'must be an IANA time zone such as UTC, Asia/Dhaka or Asia/Phnom_Penh' }),
+  // Largest number of connections the server holds to PostgreSQL.
+  DATABASE_POOL_MAX: z.coerce.number().int().min(1).max(100).default(10),
   // Load the demo data set into an empty database on start.
   SEED_DEMO: z.enum(['true', 'false']).default('true').transform((v) => v === 'true'),
 })

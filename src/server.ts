@@ -9,7 +9,7 @@ async function main() {
   const config = loadConfig()
   const say = (msg: string) => console.error(`[setu] ${msg}`)
   const target = resolveDatabase(config, say)
-  const db = createDb(target.url)
+  const db = createDb(target.url, { max: config.DATABASE_POOL_MAX, timeZone: config.TIME_ZONE })
   const shutdownDatabase = async () => {
     await db.$client.end().catch(() => {})
     if (target.cluster?.startedHere) target.cluster.stop()

@@ -12,8 +12,15 @@ pg.types.setTypeParser(pg.types.builtins.INT8, (v) => Number(v))
 
 export type Db = NodePgDatabase<typeof schema> & { $client: pg.Pool }
 
-export function createDb(connectionString: string, max = 10): Db {
-  const pool = new pg.Pool({ connectionString, max, application_name: 'setu' })
+export interface DbOptions {
+  /** Pool size. */
+  max?: number
+  /** Session time zone: current_date, and so every "today" in SQL, follows this calendar (TIME_ZONE). */
+  timeZone?: string
+}
+
+export function createDb(connectionString: string, { max = 10, timeZone = 'UTC' }: DbOptions = {}): Db {
+  const pool = new pg.Pool({ connectionString, max, application_name: 'setu', options: `-c TimeZone=${timeZone}` })
   return drizzle(pool, { schema }) as Db
 }
 

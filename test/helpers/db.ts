@@ -52,7 +52,7 @@ export async function ensureTemplate(): Promise<string> {
         await admin.query(`DROP DATABASE IF EXISTS "${r.datname}" WITH (FORCE)`)
       }
       await admin.query(`CREATE DATABASE "${name}"`)
-      const db = createDb(serverUrl(name), 2)
+      const db = createDb(serverUrl(name), { max: 2 })
       try {
         await migrateDatabase(db)
       } catch (err) {
@@ -118,7 +118,7 @@ export async function createTestDatabase(): Promise<TestDatabase> {
   const name = `setu_t_${process.pid}_${randomBytes(4).toString('hex')}`
   await withAdmin((admin) => admin.query(`CREATE DATABASE "${name}" TEMPLATE "${template}"`))
   const url = serverUrl(name)
-  const db = createDb(url, 5)
+  const db = createDb(url, { max: 5 })
   return {
     name,
     url,

@@ -126,7 +126,7 @@ async function managedStyleDatabase(t: Teardown) {
   const url = new URL(serverUrl(database))
   url.username = role
   url.password = password
-  db = createDb(url.toString(), 2)
+  db = createDb(url.toString(), { max: 2 })
   return { admin, database, role, url: url.toString(), db }
 }
 
@@ -233,7 +233,7 @@ t.test('a PostgreSQL server without PostGIS installed at all', async (t) => {
   if (start.status !== 0) throw new Error(`pg_ctl start failed:\n${start.out}`)
 
   const url = `postgresql://setu@localhost/postgres?host=${encodeURIComponent(socketDir)}`
-  db = createDb(url, 2)
+  db = createDb(url, { max: 2 })
   const { rows } = await db.$client.query<{ name: string }>(
     "SELECT name FROM pg_available_extensions WHERE name IN ('postgis', 'pg_trgm') ORDER BY name",
   )
