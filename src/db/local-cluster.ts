@@ -100,7 +100,8 @@ function withLock<T>(lockPath: string, fn: () => T): T {
       break
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err
-      const holder = Number(readFileSync(lockPath, 'utf8') || 0)
+      const holder = lockHolder(lockPath)
+      if (holder === undefined) continue // released between our open and our read: try again at once
       if (holder && !processAlive(holder)) rmSync(lockPath, { force: true })
       else if (Date.now() > deadline) throw new ClusterSetupError(`timed out waiting for ${lockPath}`)
       else Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 100)
@@ -110,6 +111,16 @@ function withLock<T>(lockPath: string, fn: () => T): T {
     return fn()
   } finally {
     rmSync(lockPath, { force: true })
+  }
+}
+
+/** The pid written in the lock file; 0 while its creator has not written it yet; undefined once it is gone. */
+function lockHolder(lockPath: string): number | undefined {
+  try {
+    return Number(readFileSync(lockPath, 'utf8') || 0)
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined
+    throw err
   }
 }
 

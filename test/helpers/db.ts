@@ -9,10 +9,13 @@ import { PROJECT_ROOT } from '../../src/db/database.js'
 import { ensureLocalCluster } from '../../src/db/local-cluster.js'
 import { MIGRATIONS_DIR, migrateDatabase } from '../../src/db/migrate.js'
 
+let baseUrl: string | undefined
+
 /** A connection string for database `name` on the test server (DATABASE_URL's server, or the private cluster). */
 export function serverUrl(name: string): string {
-  const base = process.env.DATABASE_URL ?? ensureLocalCluster(PROJECT_ROOT, (m) => console.error(`# ${m}`)).url()
-  const url = new URL(base)
+  // The cluster is made sure of once per process; the test run's teardown stops it after every file.
+  baseUrl ??= process.env.DATABASE_URL ?? ensureLocalCluster(PROJECT_ROOT, (m) => console.error(`# ${m}`)).url()
+  const url = new URL(baseUrl)
   url.pathname = `/${name}`
   return url.toString()
 }
