@@ -236,6 +236,7 @@ try {
           const want = rows.map((c) => c.link_ids.join(','))
           if (JSON.stringify(got) !== JSON.stringify(want)) {
             mismatches++
+            process.exitCode = 1
             console.log(`MISMATCH ${url}\n  got  ${got.join(' | ')}\n  want ${want.join(' | ')}`)
           }
         }
