@@ -1,7 +1,7 @@
 import { z } from 'zod'
 import { Category } from '../../lib/vocabulary.js'
 import { ProviderMouStatus } from '../mous/schemas.js'
-import { LinkEnd, ReferralLink } from '../referral-links/schemas.js'
+import { LinkEnd, linkEndExample, ReferralLink } from '../referral-links/schemas.js'
 
 export const NetworkParams = z.strictObject({ pcode: z.string().min(1).max(50).meta({ example: 'BD4041' }) })
 
@@ -36,12 +36,7 @@ export const AreaNetwork = z
       area: { pcode: 'BD4041', name_en: 'Jessore' },
       nodes: [
         {
-          id: '5b0c6c1e-4f1a-4c53-9a51-0d3c1f0e7a01',
-          name: 'CTC Jhikargacha',
-          kind: 'focal_point',
-          status: 'active',
-          categories: ['counselling'],
-          location: { lat: 23.1, lon: 89.1 },
+          ...linkEndExample,
           inside: true,
           mou_status: { counselling: 'none' },
         },

@@ -1,7 +1,7 @@
 import { z } from 'zod'
 import { Lat, Lon } from '../../lib/geo.js'
 import { Category } from '../../lib/vocabulary.js'
-import { LinkEnd, ReferralLink } from '../referral-links/schemas.js'
+import { LinkEnd, linkEndExample, ReferralLink } from '../referral-links/schemas.js'
 
 export const MAX_HOPS = 5
 export const MAX_CHAINS = 20
@@ -58,14 +58,7 @@ export const PathwaysResult = z
   .meta({
     id: 'PathwaysResult',
     example: {
-      start: {
-        id: '5b0c6c1e-4f1a-4c53-9a51-0d3c1f0e7a01',
-        name: 'CTC Jhikargacha',
-        kind: 'focal_point',
-        status: 'active',
-        categories: ['counselling'],
-        location: { lat: 23.1, lon: 89.1 },
-      },
+      start: linkEndExample,
       start_distance_m: null,
       items: [chainExample],
       next_cursor: null,

@@ -24,34 +24,8 @@ export const providerSelect = sql`
 /** The exact SQL GET /v1/providers/nearest runs (exported so a test can EXPLAIN it). */
 export const nearestProvidersSql = (q: NearestQuery): SQL => nearestSql(q, providerSelect)
 
-export interface ProviderRow {
-  id: string
-  name: string
-  names: Record<string, string>
-  kind: Provider['kind']
-  categories: Provider['categories']
-  services: Provider['services']
-  lat: number
-  lon: number
-  address: string | null
-  phones: string[]
-  email: string | null
-  website: string | null
-  languages: string[]
-  eligible_genders: Provider['eligibility']['genders']
-  min_age: number | null
-  max_age: number | null
-  requires: Provider['eligibility']['requires']
-  cost: Provider['cost']
-  capacity: number | null
-  opening_hours: string | null
-  status: Provider['status']
-  funded_until: string | null
-  verified_on: string | null
-  verification_method: NonNullable<Provider['verification']>['method'] | null
-  verified_by: string | null
-  external_ids: Provider['external_ids']
-  notes: string | null
+/** A row as providerSelect reads it: the stored columns (but the search text) and the computed ones. */
+export type ProviderRow = Omit<ProviderColumns, 'search_text'> & {
   created_at: string
   updated_at: string
   version: number
@@ -97,9 +71,9 @@ export interface ProviderColumns {
   name: string
   names: Record<string, string>
   search_text: string
-  kind: string
-  categories: string[]
-  services: unknown[]
+  kind: Provider['kind']
+  categories: Provider['categories']
+  services: Provider['services']
   lat: number
   lon: number
   address: string | null
@@ -107,19 +81,19 @@ export interface ProviderColumns {
   email: string | null
   website: string | null
   languages: string[]
-  eligible_genders: string[]
+  eligible_genders: Provider['eligibility']['genders']
   min_age: number | null
   max_age: number | null
-  requires: string[]
-  cost: string | null
+  requires: Provider['eligibility']['requires']
+  cost: Provider['cost']
   capacity: number | null
   opening_hours: string | null
-  status: string
+  status: Provider['status']
   funded_until: string | null
   verified_on: string | null
-  verification_method: string | null
+  verification_method: NonNullable<Provider['verification']>['method'] | null
   verified_by: string | null
-  external_ids: unknown[]
+  external_ids: Provider['external_ids']
   notes: string | null
 }
 

@@ -15,6 +15,16 @@ export const LinkHealth = z.enum(LINK_HEALTHS).meta({
 })
 
 const exampleFrom = '5b0c6c1e-4f1a-4c53-9a51-0d3c1f0e7a01'
+
+/** The focal point the examples of links, pathways and networks start from. */
+export const linkEndExample = {
+  id: exampleFrom,
+  name: 'CTC Jhikargacha',
+  kind: 'focal_point',
+  status: 'active',
+  categories: ['counselling'],
+  location: { lat: 23.1, lon: 89.1 },
+}
 const exampleTo = '9d2e7f44-2b6c-4e0a-8f3d-6a1b2c3d4e5f'
 const exampleLink = '1f4e2d3c-7b6a-4c5d-8e9f-0a1b2c3d4e5f'
 
@@ -51,14 +61,7 @@ export const LinkEnd = z
   .meta({
     id: 'LinkEnd',
     description: 'A provider at one end of a referral link',
-    example: {
-      id: exampleFrom,
-      name: 'CTC Jhikargacha',
-      kind: 'focal_point',
-      status: 'active',
-      categories: ['counselling'],
-      location: { lat: 23.1, lon: 89.1 },
-    },
+    example: linkEndExample,
   })
 export type LinkEnd = z.infer<typeof LinkEnd>
 
