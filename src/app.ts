@@ -12,9 +12,10 @@ import {
 } from 'fastify-type-provider-zod'
 import type { Config } from './config.js'
 import type { Db } from './db/client.js'
-import { registerProblemHandlers } from './lib/problem.js'
+import { documentCommonProblems, registerProblemHandlers } from './lib/problem.js'
 import { openapiDocument } from './openapi.js'
 import { systemRoutes } from './modules/system/routes.js'
+import { apiIndexRoutes } from './modules/api-index/routes.js'
 import { areaRoutes } from './modules/areas/routes.js'
 import { providerRoutes } from './modules/providers/routes.js'
 import { referralLinksService } from './modules/referral-links/service.js'
@@ -43,6 +44,7 @@ export async function buildApp(config: AppConfig, { db }: AppDeps): Promise<Fast
   app.setValidatorCompiler(validatorCompiler)
   app.setSerializerCompiler(serializerCompiler)
   registerProblemHandlers(app)
+  documentCommonProblems(app)
 
   // The API serves JSON; the only HTML is /docs, whose bundled Swagger UI needs inline scripts.
   await app.register(helmet, { contentSecurityPolicy: false })
@@ -58,6 +60,7 @@ export async function buildApp(config: AppConfig, { db }: AppDeps): Promise<Fast
   await app.register(swaggerUi, { routePrefix: '/docs' })
 
   await app.register(systemRoutes, { db })
+  await app.register(apiIndexRoutes)
   await app.register(areaRoutes, { prefix: '/v1/areas', db })
   await app.register(providerRoutes, { prefix: '/v1/providers', db })
 

@@ -14,7 +14,8 @@ export const openapiDocument = {
       'cursor to read the next page.',
     license: { name: 'AGPL-3.0-or-later', identifier: 'AGPL-3.0-or-later' },
   },
-  servers: [{ url: 'http://127.0.0.1:3000', description: 'Local development server' }],
+  // Relative, so that /docs "Try it out" calls the host and port the document was served from.
+  servers: [{ url: '/', description: 'The server this document was served from' }],
   tags: [
     { name: 'areas', description: 'Administrative areas: BD division → district → upazila → union; KH province → district → commune' },
     { name: 'providers', description: 'The directory of service providers and community focal points' },

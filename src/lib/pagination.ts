@@ -2,6 +2,23 @@
 // row served, so pages stay stable while rows are added or changed elsewhere in the list.
 import { z } from 'zod'
 import { badRequest } from './problem.js'
+import { Text } from './text.js'
+
+/**
+ * Parts of a sort key, for the shape a cursor decodes to. A cursor is client input: each part is
+ * checked as strictly as the column it is compared with, so a forged cursor is a 400, never a
+ * database error.
+ */
+export const CursorText = Text({ min: 0, max: 1000, trim: false })
+// created_at as this API prints it (2026-11-01T09:30:00.123456+00:00), on a day that exists.
+export const CursorTimestamp = z
+  .string()
+  .regex(/^(19\d\d|20\d\d|2100)-\d{2}-\d{2}T([01]\d|2[0-3]):[0-5]\d:[0-5]\d(\.\d{1,6})?([+-]\d{2}:\d{2}|Z)$/)
+  .refine((v) => {
+    const [y, m, d] = v.slice(0, 10).split('-').map(Number)
+    const day = new Date(Date.UTC(y, m - 1, d))
+    return day.getUTCFullYear() === y && day.getUTCMonth() === m - 1 && day.getUTCDate() === d
+  })
 
 export const Limit = (def = 50, max = 500) =>
   z.coerce

@@ -48,6 +48,7 @@ export const FieldErrorSchema = z
   .object({
     path: z.string().meta({ description: 'Where the problem is: a dotted path into the query, body or URL', example: 'location.lat' }),
     message: z.string(),
+    index: z.number().int().optional().meta({ description: 'The row of a bulk request the error is about (0-based)', example: 3 }),
   })
   .meta({ id: 'FieldError' })
 
@@ -66,9 +67,32 @@ export const ProblemSchema = z
     description: 'An RFC 9457 problem details document, served as application/problem+json.',
   })
 
-/** Standard error responses for a route's schema. */
+export const PROBLEM_MEDIA_TYPE = 'application/problem+json'
+
+const PROBLEM_DESCRIPTIONS: Record<number, string> = {
+  400: 'The request is malformed: errors lists each invalid parameter or field',
+  401: 'No valid credentials',
+  403: 'The credentials do not allow this',
+  404: 'The resource does not exist',
+  406: 'None of the accepted media types can be served',
+  409: 'The request conflicts with the current state',
+  412: 'If-Match names a version other than the current one',
+  413: 'The request body is too large',
+  415: 'The request body has an unsupported media type',
+  422: 'The request is well-formed but breaks a rule: errors lists each one',
+  429: 'Too many requests from this client; retry later',
+  500: 'An unexpected error (a bug, logged with the request id)',
+  503: 'The database is unreachable; retry after the Retry-After delay',
+}
+
+/** Error responses for a route's schema: each documented as application/problem+json with the Problem schema. */
 export const problemResponses = (...statuses: number[]) =>
-  Object.fromEntries(statuses.map((s) => [s, ProblemSchema])) as Record<number, typeof ProblemSchema>
+  Object.fromEntries(
+    statuses.map((s) => [
+      s,
+      { description: PROBLEM_DESCRIPTIONS[s] ?? 'A problem', content: { [PROBLEM_MEDIA_TYPE]: { schema: ProblemSchema } } },
+    ]),
+  ) as Record<number, { description: string; content: { [PROBLEM_MEDIA_TYPE]: { schema: typeof ProblemSchema } } }>
 
 function sendProblem(reply: FastifyReply, request: FastifyRequest, problem: Problem) {
   const { type, ...rest } = problem.extra
@@ -83,7 +107,7 @@ function sendProblem(reply: FastifyReply, request: FastifyRequest, problem: Prob
   // Bypass the route's serializer: a problem is never shaped like the success response.
   return reply
     .status(problem.status)
-    .type('application/problem+json; charset=utf-8')
+    .type(`${PROBLEM_MEDIA_TYPE}; charset=utf-8`)
     .serializer(JSON.stringify)
     .send(body)
 }
@@ -107,15 +131,23 @@ function validationProblem(error: FastifyError & { validation: unknown[] }, cont
   return badRequest(detail, errors)
 }
 
-// Postgres error codes that mean the client asked for something impossible, not that we failed.
-const PG_CLIENT_ERRORS: Record<string, (err: { detail?: string; message: string }) => Problem> = {
-  '23505': (e) => conflict(e.detail ?? 'The record already exists'),
-  '23503': (e) => unprocessable(e.detail ?? 'A referenced record does not exist'),
-  '23514': (e) => unprocessable(`A value is outside what is allowed (${e.message})`),
-  '22P02': (e) => badRequest(`A value has the wrong form (${e.message})`),
-  '22003': (e) => badRequest(`A number is out of range (${e.message})`),
-  '22007': (e) => badRequest(`A date or time is invalid (${e.message})`),
-  '22008': (e) => badRequest(`A date or time is out of range (${e.message})`),
+// PostgreSQL errors that mean the request asked for something impossible, not that setu failed. The
+// validation in front of every query should catch these first; this is the backstop. The answers name
+// no SQL, constraint or value: those describe the schema, not the caller's mistake.
+function databaseClientProblem(code: string): Problem | undefined {
+  if (code === '23505') return conflict('A record with the same key already exists')
+  if (code === '23503') return unprocessable('A referenced record does not exist')
+  if (code.startsWith('23')) return unprocessable('A value breaks a rule of the directory (an integrity constraint)')
+  if (code.startsWith('22')) return badRequest('A value has the wrong form or is out of range')
+  return undefined
+}
+
+/** The PostgreSQL error behind `err`: pg raises it directly, drizzle wraps it (the cause) with the query text. */
+export function databaseErrorOf(err: unknown): { code: string } | undefined {
+  for (let e = err as { code?: unknown; cause?: unknown } | undefined, depth = 0; e && depth < 3; e = e.cause as typeof e, depth++) {
+    if (typeof e.code === 'string' && /^[0-9A-Z]{5}$/.test(e.code)) return e as { code: string }
+  }
+  return undefined
 }
 
 export function toProblem(err: unknown, log: FastifyRequest['log']): Problem {
@@ -127,7 +159,12 @@ export function toProblem(err: unknown, log: FastifyRequest['log']): Problem {
       { path: '', message: error.message },
     ])
   }
-  if (error.code && PG_CLIENT_ERRORS[error.code]) return PG_CLIENT_ERRORS[error.code](error)
+  const dbError = databaseErrorOf(error)
+  const dbProblem = dbError && databaseClientProblem(dbError.code)
+  if (dbProblem) {
+    log.warn({ code: dbError.code }, 'the database refused a value that validation let through')
+    return dbProblem
+  }
   if (!isResponseSerializationError(error) && error.statusCode && error.statusCode >= 400 && error.statusCode < 500) {
     const type =
       error.statusCode === 413
@@ -171,4 +208,22 @@ export function registerProblemHandlers(app: FastifyInstance) {
       }),
     ),
   )
+}
+
+/**
+ * Adds the problems every operation can answer to its documented responses, so that no route has to
+ * remember them: a body can be malformed (400), too large (413) or of another media type (415);
+ * anything can be rate limited (429); anything under /v1 needs the database (503 while it is away).
+ * Must be added before @fastify/swagger collects the routes.
+ */
+export function documentCommonProblems(app: FastifyInstance) {
+  app.addHook('onRoute', (route) => {
+    const schema = route.schema as { hide?: boolean; body?: unknown; response?: Record<string | number, unknown> } | undefined
+    if (!schema?.response || schema.hide) return
+    const statuses = [429]
+    if (schema.body) statuses.push(400, 413, 415)
+    if (route.url.startsWith('/v1/')) statuses.push(503)
+    const missing = statuses.filter((s) => schema.response![s] === undefined && schema.response![String(s)] === undefined)
+    schema.response = { ...schema.response, ...problemResponses(...missing) }
+  })
 }

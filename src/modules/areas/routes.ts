@@ -4,13 +4,14 @@ import type { Db } from '../../db/client.js'
 import { Feature, FeatureCollection, featureCollection, GEOJSON_MEDIA_TYPE, wantsGeoJson } from '../../lib/geojson.js'
 import { decodeCursor, toPage } from '../../lib/pagination.js'
 import { notFound, problemResponses } from '../../lib/problem.js'
+import { Pcode } from '../../lib/vocabulary.js'
 import { areaExists, areasContaining, findArea, listAreas, parentsOf, type AreaRow } from './repo.js'
 import { AreaListQuery, AreaPage, AreaParams, AreaQuery, Area, LocateQuery, LocateResult } from './schemas.js'
 
 const propertiesOf = ({ rep_point: _rep, geometry: _geom, ...properties }: AreaRow & { parents?: unknown }) => properties
 const repPointGeometry = (a: AreaRow) => ({ type: 'Point' as const, coordinates: [a.rep_point.lon, a.rep_point.lat] })
 
-const PcodeCursor = z.tuple([z.string()])
+const PcodeCursor = z.tuple([Pcode])
 
 export const areaRoutes: FastifyPluginAsyncZod<{ db: Db }> = async (app, { db }) => {
   app.get(

@@ -1,18 +1,13 @@
 import { z } from 'zod'
+import { Text } from '../../lib/text.js'
+import { Pcode } from '../../lib/vocabulary.js'
 import { Lat, Lon, QueryBool } from '../../lib/geo.js'
 import { FormatParam, GeoJsonGeometry } from '../../lib/geojson.js'
 import { CursorParam, Limit, Page } from '../../lib/pagination.js'
 
 export const Country = z.enum(['BGD', 'KHM']).meta({ id: 'Country', description: 'ISO 3166-1 alpha-3 country code', example: 'BGD' })
 
-export const Pcode = z
-  .string()
-  .min(1)
-  .max(64)
-  .meta({
-    description: 'Area code: the OCHA P-code (BD + digits, KH + digits), or the source id where no official code exists',
-    example: 'BD3026',
-  })
+export { Pcode }
 
 const RepPoint = z
   .object({ lat: z.number(), lon: z.number() })
@@ -81,10 +76,7 @@ export const AreaListQuery = z.strictObject({
   country: Country.optional(),
   admin_level: z.coerce.number().int().min(1).max(4).optional().meta({ description: 'Admin level, 1–4', example: 2 }),
   parent: Pcode.optional().meta({ description: 'Only the children of this area (404 when it does not exist)', example: 'BD30' }),
-  q: z
-    .string()
-    .min(1)
-    .max(100)
+  q: Text({ max: 100 })
     .optional()
     .meta({ description: 'Case-insensitive substring of the English or local name', example: 'dhaka' }),
   limit: Limit(50, 500),

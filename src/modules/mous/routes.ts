@@ -1,6 +1,6 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod'
 import { problemResponses } from '../../lib/problem.js'
-import { IfMatchHeaders } from '../referral-links/schemas.js'
+import { IfMatchHeaders } from '../../lib/if-match.js'
 import { CreateMou, ListMousQuery, Mou, MouHistory, MouIdParams, MouPage, PatchMou, ProviderIdParams } from './schemas.js'
 import type { MousService } from './service.js'
 

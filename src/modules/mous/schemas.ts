@@ -1,6 +1,8 @@
 import { z } from 'zod'
+import { requireChange } from '../../lib/patch.js'
 import { CursorParam, Limit, Page } from '../../lib/pagination.js'
-import { Category, IsoDate } from '../../lib/vocabulary.js'
+import { Categories as CategoryList, Category, IsoDate, Pcode } from '../../lib/vocabulary.js'
+import { FreeText, Text } from '../../lib/text.js'
 import { MOU_STATUSES, PROVIDER_MOU_STATUSES } from './sql.js'
 
 
@@ -65,19 +67,16 @@ export type Mou = z.infer<typeof Mou>
 
 export const MouPage = Page(Mou, 'MouPage')
 
-const Categories = z
-  .array(Category)
-  .min(1, 'at least one category is needed')
-  .refine((c) => new Set(c).size === c.length, 'categories must not repeat')
+const Categories = CategoryList()
 
-const StatusNote = z.string().max(2000).meta({ description: 'Kept with the history entry of this change' })
+const StatusNote = FreeText(2000).meta({ description: 'Kept with the history entry of this change' })
 
 export const CreateMou = z
   .strictObject({
-    counterparty: z.string().min(1).max(300),
-    funding_project: z.string().max(300).nullable().optional(),
+    counterparty: Text({ max: 300 }),
+    funding_project: Text({ min: 0, max: 300 }).nullable().optional(),
     counterparty_level: CounterpartyLevel,
-    counterparty_area: z.string().min(1).max(50).nullable().optional(),
+    counterparty_area: Pcode.nullable().optional(),
     categories: Categories,
     status: MouStatus.default('draft'),
     signed_on: IsoDate.nullable().optional(),
@@ -85,8 +84,8 @@ export const CreateMou = z
     renews_mou_id: z.uuid().nullable().optional().meta({
       description: 'The expired MOU of the same provider this one renews (the only way to renew an expired MOU)',
     }),
-    document_ref: z.string().max(300).nullable().optional(),
-    notes: z.string().max(5000).nullable().optional(),
+    document_ref: Text({ min: 0, max: 300 }).nullable().optional(),
+    notes: FreeText(5000).nullable().optional(),
     status_note: StatusNote.optional(),
   })
   .meta({
@@ -104,22 +103,22 @@ export const CreateMou = z
   })
 export type CreateMou = z.infer<typeof CreateMou>
 
-export const PatchMou = z
-  .strictObject({
-    counterparty: z.string().min(1).max(300).optional(),
-    funding_project: z.string().max(300).nullable().optional(),
+export const PatchMou = requireChange(
+  z.strictObject({
+    counterparty: Text({ max: 300 }).optional(),
+    funding_project: Text({ min: 0, max: 300 }).nullable().optional(),
     counterparty_level: CounterpartyLevel.optional(),
-    counterparty_area: z.string().min(1).max(50).nullable().optional(),
+    counterparty_area: Pcode.nullable().optional(),
     categories: Categories.optional(),
     status: MouStatus.optional(),
     signed_on: IsoDate.nullable().optional(),
     expires_on: IsoDate.nullable().optional(),
-    document_ref: z.string().max(300).nullable().optional(),
-    notes: z.string().max(5000).nullable().optional(),
+    document_ref: Text({ min: 0, max: 300 }).nullable().optional(),
+    notes: FreeText(5000).nullable().optional(),
     status_note: StatusNote.optional(),
-  })
-  .refine((b) => Object.keys(b).some((k) => k !== 'status_note'), 'the body must change at least one field')
-  .meta({ id: 'PatchMou', example: { status: 'signed', signed_on: '2026-11-20', expires_on: '2028-11-19' } })
+  }),
+  ['status_note'],
+).meta({ id: 'PatchMou', example: { status: 'signed', signed_on: '2026-11-20', expires_on: '2028-11-19' } })
 export type PatchMou = z.infer<typeof PatchMou>
 
 export const MouHistoryEntry = z
@@ -158,11 +157,7 @@ export const ListMousQuery = z.strictObject({
   status: MouStatus.optional().meta({ description: 'Effective status (a date-expired MOU is expired)' }),
   provider: z.uuid().optional(),
   category: Category.optional(),
-  area: z
-    .string()
-    .min(1)
-    .max(50)
-    .optional()
+  area: Pcode.optional()
     .meta({ description: 'MOUs of providers inside this area, or made with a counterparty of this area', example: 'KH12' }),
   expiring_within_days: z.coerce
     .number()

@@ -2,9 +2,9 @@
 import { sql, type SQL } from 'drizzle-orm'
 import { z } from 'zod'
 import type { Db } from '../../db/client.js'
-import { decodeCursor, toPage } from '../../lib/pagination.js'
+import { CursorTimestamp, decodeCursor, toPage } from '../../lib/pagination.js'
 import { conflict, notFound, unprocessable } from '../../lib/problem.js'
-import { assertVersion } from '../referral-links/service.js'
+import { assertVersion } from '../../lib/if-match.js'
 import type { CreateMou, ListMousQuery, Mou, MouHistoryEntry, PatchMou } from './schemas.js'
 import { mouEffectiveStatus, type MouStatus } from './sql.js'
 
@@ -24,7 +24,7 @@ export const MOU_TRANSITIONS: Record<MouStatus, readonly MouStatus[]> = {
   terminated: [],
 }
 
-const CursorKey = z.tuple([z.string(), z.uuid()])
+const CursorKey = z.tuple([CursorTimestamp, z.uuid()])
 
 const mouColumns = sql`m.id, m.provider_id, m.counterparty, m.funding_project, m.counterparty_level, m.counterparty_area,
   m.categories, ${mouEffectiveStatus('m')} AS status, m.status AS recorded_status, m.signed_on, m.expires_on, m.renews_mou_id,

@@ -1,9 +1,9 @@
 import { z } from 'zod'
-import { Category } from '../../lib/vocabulary.js'
+import { Category, Pcode } from '../../lib/vocabulary.js'
 import { ProviderMouStatus } from '../mous/schemas.js'
 import { LinkEnd, linkEndExample, ReferralLink } from '../referral-links/schemas.js'
 
-export const NetworkParams = z.strictObject({ pcode: z.string().min(1).max(50).meta({ example: 'BD4041' }) })
+export const NetworkParams = z.strictObject({ pcode: Pcode.meta({ example: 'BD4041' }) })
 
 export const NetworkNode = LinkEnd.extend({
   inside: z.boolean().meta({ description: 'True for providers inside the area, false for those only linked to them' }),

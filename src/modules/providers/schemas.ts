@@ -3,13 +3,17 @@
 // address 1,000, service name 300, service description 2,000, opening_hours 500, phones 50 of 40 chars,
 // languages 30, services 100, external_ids 50, email 320, website 2,000, verified_by 300.
 import { z } from 'zod'
+import { requireChange } from '../../lib/patch.js'
 import { Lat, Lon, LatLon, BBoxParam } from '../../lib/geo.js'
 import { FormatParam } from '../../lib/geojson.js'
 import { CursorParam, Limit, Page } from '../../lib/pagination.js'
 import { ProviderMouStatus } from '../mous/schemas.js'
-import { Category, IsoDate } from '../../lib/vocabulary.js'
+import { Categories, IsoDate, Pcode } from '../../lib/vocabulary.js'
+import { FreeText, Text, withoutControlCharacters } from '../../lib/text.js'
+import { Category } from '../../lib/vocabulary.js'
 
 export { Category, CATEGORIES } from '../../lib/vocabulary.js'
+export { IfMatchHeaders } from '../../lib/if-match.js'
 
 export const ProviderKind = z
   .enum(['government', 'ngo', 'community_group', 'survivor_group', 'private', 'international', 'focal_point'])
@@ -39,7 +43,7 @@ const LANGUAGE_KEY = /^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*$/
 // BCP-47 in its common form: language, optional script, region and variants (no private-use or grandfathered tags).
 const BCP47 = /^[a-zA-Z]{2,3}(-[a-zA-Z]{4})?(-([a-zA-Z]{2}|[0-9]{3}))?(-([a-zA-Z0-9]{5,8}|[0-9][a-zA-Z0-9]{3}))*$/
 
-const text = (max: number) => z.string().trim().min(1).max(max)
+const text = (max: number) => Text({ max })
 
 export const Names = z
   .record(z.string().regex(LANGUAGE_KEY, 'names keys must be language codes such as en, bn, km'), text(300))
@@ -52,7 +56,7 @@ export const Service = z
   .strictObject({
     category: Category,
     name: text(300),
-    description: z.string().max(2000).nullable().optional(),
+    description: FreeText(2000).nullable().optional(),
   })
   .meta({ id: 'Service', example: { category: 'counselling', name: 'Trauma counselling', description: 'Individual sessions in Bangla' } })
 
@@ -74,7 +78,7 @@ export const Verification = z
   .strictObject({
     on: IsoDate,
     method: VerificationMethod,
-    by: z.string().trim().max(300).nullable().default(null),
+    by: Text({ min: 0, max: 300 }).nullable().default(null),
   })
   .meta({
     id: 'Verification',
@@ -84,7 +88,7 @@ export const Verification = z
 
 export const ExternalId = z
   .strictObject({
-    scheme: z.string().trim().min(1).max(100).regex(/^[^:]+$/, 'scheme must not contain ":"'),
+    scheme: text(100).regex(/^[^:]+$/, 'scheme must not contain ":"'),
     id: text(300),
   })
   .meta({ id: 'ExternalId', example: { scheme: 'ngoab', id: '2214' } })
@@ -94,18 +98,13 @@ const writableShape = {
   name: text(300).meta({ description: 'The name as the provider calls itself, in any script (max 300)', example: 'নারী সহায়তা কেন্দ্র' }),
   names: Names.optional(),
   kind: ProviderKind,
-  categories: z
-    .array(Category)
-    .min(1, 'categories must not be empty')
-    .max(5)
-    .refine((c) => new Set(c).size === c.length, 'categories must not repeat')
-    .meta({ example: ['health', 'counselling'] }),
+  categories: Categories().meta({ example: ['health', 'counselling'] }),
   services: z.array(Service).max(100).optional(),
   location: LatLon,
-  address: z.string().trim().max(1000).nullable().optional(),
+  address: Text({ min: 0, max: 1000, multiline: true }).nullable().optional(),
   phones: z.array(text(40)).max(50).optional(),
   email: z.email().max(320).nullable().optional(),
-  website: z.url().max(2000).nullable().optional(),
+  website: withoutControlCharacters(z.url().max(2000)).nullable().optional(),
   languages: z
     .array(z.string().regex(BCP47, 'languages must be BCP-47 codes such as bn, km, en-GB'))
     .max(30)
@@ -114,12 +113,12 @@ const writableShape = {
   eligibility: Eligibility.nullable().optional().meta({ description: 'null or absent: everyone, no requirements' }),
   cost: Cost.nullable().optional(),
   capacity: z.number().int().min(0).max(1_000_000).nullable().optional().meta({ description: 'e.g. beds', example: 24 }),
-  opening_hours: z.string().trim().max(500).nullable().optional().meta({ example: 'Sa-Th 09:00-17:00' }),
+  opening_hours: Text({ min: 0, max: 500 }).nullable().optional().meta({ example: 'Sa-Th 09:00-17:00' }),
   status: ProviderStatus.optional(),
   funded_until: IsoDate.nullable().optional().meta({ description: 'The date the funding project ends, if known', example: '2026-06-30' }),
   verification: Verification.nullable().optional(),
   external_ids: z.array(ExternalId).max(50).optional(),
-  notes: z.string().max(5000).nullable().optional(),
+  notes: FreeText(5000).nullable().optional(),
 }
 
 const inputExample = {
@@ -146,8 +145,8 @@ export const ProviderInput = z.strictObject(writableShape).meta({ id: 'NewProvid
 export type ProviderInput = z.infer<typeof ProviderInput>
 
 // A partial update: absent fields stay, nested objects are replaced whole, null clears a nullable field.
-export const ProviderPatch = z
-  .strictObject({
+export const ProviderPatch = requireChange(
+  z.strictObject({
     name: writableShape.name.optional(),
     names: Names.optional(),
     kind: ProviderKind.optional(),
@@ -168,8 +167,8 @@ export const ProviderPatch = z
     verification: writableShape.verification,
     external_ids: writableShape.external_ids,
     notes: writableShape.notes,
-  })
-  .meta({ id: 'ProviderPatch', example: { status: 'suspended', notes: 'Funding paused until July' } })
+  }),
+).meta({ id: 'ProviderPatch', example: { status: 'suspended', notes: 'Funding paused until July' } })
 export type ProviderPatch = z.infer<typeof ProviderPatch>
 
 export const AreaRef = z
@@ -248,15 +247,7 @@ export const ProviderIdParams = z.strictObject({
   id: z.uuid('id must be a UUID').meta({ example: '0b7e3a52-52f4-4c57-9a53-1f6f0d3b8f11' }),
 })
 
-export const IfMatchHeaders = z.object({
-  'if-match': z
-    .string()
-    .optional()
-    .meta({ description: 'The version from the ETag of a previous GET; the update fails with 412 if it has changed', example: '"3"' }),
-})
-
-const externalIdParam = z
-  .string()
+const externalIdParam = Text({ max: 401 })
   .regex(/^[^:]+:.+$/, 'external_id must be scheme:id')
   .transform((v) => {
     const at = v.indexOf(':')
@@ -274,8 +265,8 @@ export const ListQuery = z
     category: Category.optional(),
     kind: ProviderKind.optional(),
     status: ProviderStatus.optional().meta({ description: 'Any status when absent' }),
-    area: z.string().min(1).max(50).optional().meta({ description: 'A pcode at any admin level', example: '4041' }),
-    q: z.string().trim().min(2, 'q must be at least 2 characters').max(200).optional()
+    area: Pcode.optional().meta({ description: 'A pcode at any admin level', example: 'BD4041' }),
+    q: Text({ min: 2, max: 200 }).optional()
       .meta({ description: 'Case-insensitive substring of the name or any of names, in any script', example: 'সহায়তা' }),
     bbox: BBoxParam.optional(),
     lat: Lat.optional(),

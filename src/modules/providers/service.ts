@@ -3,8 +3,9 @@ import { randomUUID } from 'node:crypto'
 import { sql, type SQL } from 'drizzle-orm'
 import { z } from 'zod'
 import { queryPrepared, type Db } from '../../db/client.js'
-import { decodeCursor, toPage } from '../../lib/pagination.js'
-import { notFound, Problem, unprocessable, type FieldError } from '../../lib/problem.js'
+import { CursorText, decodeCursor, toPage } from '../../lib/pagination.js'
+import { assertVersion } from '../../lib/if-match.js'
+import { notFound, unprocessable, type FieldError } from '../../lib/problem.js'
 import { nearestProvidersSql, providersRepo, rowToProvider, type ProviderColumns, type ProviderRow } from './repo.js'
 import { ProviderInput, type ListQuery, type NearestQuery, type Provider, type ProviderPatch } from './schemas.js'
 import { intersectsBBox, withinM } from './spatial.js'
@@ -80,18 +81,6 @@ function writableOf(p: Provider): ProviderInput {
   }
 }
 
-const preconditionFailed = (detail: string) =>
-  new Problem(412, 'Precondition Failed', detail, { type: 'urn:setu:problem:precondition-failed' })
-
-/** The version an If-Match header names: `"3"`, `W/"3"` or `3`; `*` matches any. */
-function versionFromIfMatch(header: string): number | '*' {
-  const value = header.trim()
-  if (value === '*') return '*'
-  const m = /^(?:W\/)?"?(\d+)"?$/.exec(value)
-  if (!m) throw preconditionFailed(`If-Match must be an ETag from this API such as "3", not ${value}`)
-  return Number(m[1])
-}
-
 /** Validates every row and reports every bad one, so a client can fix a whole import in one round. */
 function parseRows(rows: readonly unknown[]): ProviderInput[] {
   const errors: BulkRowError[] = []
@@ -163,12 +152,7 @@ export function providersService(db: Db) {
         const txRepo = providersRepo(tx)
         const current = await txRepo.findById(id, true)
         if (!current) throw notFound('Provider', id)
-        if (ifMatch !== undefined) {
-          const expected = versionFromIfMatch(ifMatch)
-          if (expected !== '*' && expected !== current.version) {
-            throw preconditionFailed(`Provider ${id} is at version ${current.version}, not ${expected}; read it again before updating`)
-          }
-        }
+        assertVersion(ifMatch, current.version, `Provider ${id}`)
         const merged = { ...writableOf(current), ...patch }
         const locationChanged =
           patch.location !== undefined && (patch.location.lat !== current.location.lat || patch.location.lon !== current.location.lon)
@@ -201,7 +185,7 @@ export function providersService(db: Db) {
       if (q.verified_since) where.push(sql`p.verified_on >= ${q.verified_since}::date`)
       if (q.mou_status) where.push(mouStatusFilter(sql`p.id`, q.mou_status, q.category))
       if (q.external_id) where.push(sql`p.external_ids @> ${JSON.stringify([q.external_id])}::jsonb`)
-      const after = q.cursor ? decodeCursor(q.cursor, z.tuple([z.string(), z.uuid()])) : undefined
+      const after = q.cursor ? decodeCursor(q.cursor, z.tuple([CursorText, z.uuid()])) : undefined
       const rows = await repo.list(where, q.limit, after)
       return toPage(rows, q.limit, (p) => [p.name, p.id])
     },

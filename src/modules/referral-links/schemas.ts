@@ -1,7 +1,10 @@
 import { z } from 'zod'
+import { requireChange } from '../../lib/patch.js'
 import { CursorParam, Limit, Page } from '../../lib/pagination.js'
 import { FormatParam } from '../../lib/geojson.js'
-import { Category, IsoDate } from '../../lib/vocabulary.js'
+import { Categories as CategoryList, Category, IsoDate, Pcode } from '../../lib/vocabulary.js'
+import { FreeText } from '../../lib/text.js'
+export { IfMatchHeaders } from '../../lib/if-match.js'
 import { LINK_HEALTHS, REASON_CODES } from './health.js'
 
 export const LinkBasis = z.enum(['mou', 'sop', 'informal', 'court_order']).meta({
@@ -137,10 +140,7 @@ export const ProviderReferralLink = ReferralLink.extend({
 export const ReferralLinkPage = Page(ReferralLink, 'ReferralLinkPage')
 export const ProviderReferralLinkPage = Page(ProviderReferralLink, 'ProviderReferralLinkPage')
 
-const Categories = z
-  .array(Category)
-  .min(1, 'at least one category is needed')
-  .refine((c) => new Set(c).size === c.length, 'categories must not repeat')
+const Categories = CategoryList()
 
 export const CreateReferralLink = z
   .strictObject({
@@ -151,7 +151,7 @@ export const CreateReferralLink = z
     status: LinkStatus.default('active'),
     established_on: IsoDate.nullable().optional(),
     last_used_on: IsoDate.nullable().optional(),
-    notes: z.string().max(5000).nullable().optional(),
+    notes: FreeText(5000).nullable().optional(),
   })
   .meta({
     id: 'CreateReferralLink',
@@ -165,27 +165,19 @@ export const CreateReferralLink = z
   })
 export type CreateReferralLink = z.infer<typeof CreateReferralLink>
 
-export const PatchReferralLink = z
-  .strictObject({
+export const PatchReferralLink = requireChange(
+  z.strictObject({
     categories: Categories.optional(),
     basis: LinkBasis.optional(),
     status: LinkStatus.optional(),
     established_on: IsoDate.nullable().optional(),
     last_used_on: IsoDate.nullable().optional(),
-    notes: z.string().max(5000).nullable().optional(),
-  })
-  .refine((b) => Object.keys(b).length > 0, 'the body must change at least one field')
-  .meta({ id: 'PatchReferralLink', example: { status: 'inactive', notes: 'donor project ended in June' } })
+    notes: FreeText(5000).nullable().optional(),
+  }),
+).meta({ id: 'PatchReferralLink', example: { status: 'inactive', notes: 'donor project ended in June' } })
 export type PatchReferralLink = z.infer<typeof PatchReferralLink>
 
 export const LinkIdParams = z.strictObject({ id: z.uuid().meta({ example: exampleLink }) })
-
-export const IfMatchHeaders = z.object({
-  'if-match': z
-    .string()
-    .optional()
-    .meta({ description: 'The version you last read (the ETag); a different current version is a 412', example: '"3"' }),
-})
 
 export const ListReferralLinksQuery = z.strictObject({
   provider: z.uuid().optional().meta({ description: 'Links with this provider at either end', example: exampleFrom }),
@@ -194,7 +186,7 @@ export const ListReferralLinksQuery = z.strictObject({
   category: Category.optional(),
   basis: LinkBasis.optional(),
   status: LinkStatus.optional(),
-  area: z.string().min(1).max(50).optional().meta({ description: 'Links with either end inside this area (pcode)', example: 'BD4041' }),
+  area: Pcode.optional().meta({ description: 'Links with either end inside this area (pcode)', example: 'BD4041' }),
   health: LinkHealth.optional(),
   limit: Limit(50, 500),
   cursor: CursorParam.optional(),

@@ -1,7 +1,8 @@
 import { sql, type SQL } from 'drizzle-orm'
 import type { Db } from '../../db/client.js'
-import { decodeCursor, toPage } from '../../lib/pagination.js'
-import { conflict, notFound, Problem, unprocessable } from '../../lib/problem.js'
+import { CursorTimestamp, decodeCursor, toPage } from '../../lib/pagination.js'
+import { assertVersion } from '../../lib/if-match.js'
+import { conflict, notFound, unprocessable } from '../../lib/problem.js'
 import { z } from 'zod'
 import { linkHealth, type HealthSettings, type LinkHealth } from './health.js'
 import type { CreateReferralLink, ListReferralLinksQuery, PatchReferralLink, ProviderLinksQuery, ReferralLink } from './schemas.js'
@@ -9,7 +10,7 @@ import { linkEnd } from './spatial.js'
 
 type Executor = Pick<Db, 'execute'>
 
-const CursorKey = z.tuple([z.string(), z.uuid()])
+const CursorKey = z.tuple([CursorTimestamp, z.uuid()])
 
 /** Every column of the ReferralLink response, for `referral_links l` joined with its ends `fp`, `tp` and health `h`. */
 const linkColumns = sql`l.id, l.from_provider_id, l.to_provider_id, ${linkEnd('fp')} AS from_provider, ${linkEnd('tp')} AS to_provider,
@@ -23,15 +24,12 @@ const linkSource = (s: HealthSettings) => sql`referral_links l
 
 const whereAll = (conditions: SQL[]) => (conditions.length ? sql`WHERE ${sql.join(conditions, sql` AND `)}` : sql``)
 
-/** Matches an If-Match header ("3", 3 or W/"3") against the current version; absent means no check. */
-export function assertVersion(ifMatch: string | undefined, version: number, what: string) {
-  if (ifMatch === undefined) return
-  const wanted = ifMatch.replace(/^W\//, '').replace(/"/g, '').trim()
-  if (wanted !== '*' && wanted !== String(version)) {
-    throw new Problem(412, 'Precondition Failed', `${what} is at version ${version}, not ${wanted}; read it again and retry`, {
-      type: 'urn:setu:problem:precondition-failed',
-      current_version: version,
-    })
+/** The rule of the table's CHECK referral_links_used_after_established, answered as a 422 before any write. */
+function refuseUseBeforeEstablished(establishedOn: string | null | undefined, lastUsedOn: string | null | undefined) {
+  if (establishedOn && lastUsedOn && lastUsedOn < establishedOn) {
+    throw unprocessable(`last_used_on ${lastUsedOn} is before established_on ${establishedOn}`, [
+      { path: 'last_used_on', message: 'must not be before established_on' },
+    ])
   }
 }
 
@@ -107,6 +105,7 @@ export function referralLinksService(db: Db, settings: HealthSettings) {
           { path: 'to_provider_id', message: 'must differ from from_provider_id' },
         ])
       }
+      refuseUseBeforeEstablished(body.established_on, body.last_used_on)
       const id = await db.transaction(async (tx) => {
         const ends = await loadEnds(tx, body.from_provider_id, body.to_provider_id)
         const unknown = [
@@ -136,12 +135,24 @@ export function referralLinksService(db: Db, settings: HealthSettings) {
 
     async patchLink(id: string, patch: PatchReferralLink, ifMatch?: string) {
       await db.transaction(async (tx) => {
-        const { rows } = await tx.execute<{ version: number; from_provider_id: string; to_provider_id: string; status: string }>(
-          sql`SELECT version, from_provider_id, to_provider_id, status FROM referral_links WHERE id = ${id} FOR UPDATE`,
+        const { rows } = await tx.execute<{
+          version: number
+          from_provider_id: string
+          to_provider_id: string
+          status: string
+          established_on: string | null
+          last_used_on: string | null
+        }>(
+          sql`SELECT version, from_provider_id, to_provider_id, status, established_on, last_used_on
+              FROM referral_links WHERE id = ${id} FOR UPDATE`,
         )
         const current = rows[0]
         if (!current) throw notFound('Referral link', id)
         assertVersion(ifMatch, current.version, `Referral link ${id}`)
+        refuseUseBeforeEstablished(
+          patch.established_on === undefined ? current.established_on : patch.established_on,
+          patch.last_used_on === undefined ? current.last_used_on : patch.last_used_on,
+        )
         const ends = await loadEnds(tx, current.from_provider_id, current.to_provider_id)
         // Marking a link inactive or correcting notes stays possible when an end has closed; reviving it does not.
         if (patch.status === 'active' && current.status !== 'active') refuseClosedEnds({ from: ends.from!, to: ends.to! })
