@@ -114,6 +114,9 @@ function sendProblem(reply: FastifyReply, request: FastifyRequest, problem: Prob
 
 const dotted = (instancePath: string) => instancePath.replace(/^\//, '').split('/').filter(Boolean).join('.')
 
+// Fastify's names for the parts of a request, in words.
+const CONTEXT_NAMES: Record<string, string> = { body: 'body', querystring: 'query string', params: 'path', headers: 'headers' }
+
 function validationProblem(error: FastifyError & { validation: unknown[] }, context: string | undefined) {
   const errors: FieldError[] = []
   for (const issue of error.validation as Array<{ instancePath: string; message: string; keyword: string; params?: { keys?: string[] } }>) {
@@ -126,7 +129,7 @@ function validationProblem(error: FastifyError & { validation: unknown[] }, cont
       errors.push({ path: base, message: issue.message })
     }
   }
-  const where = context ?? 'request'
+  const where = CONTEXT_NAMES[context ?? ''] ?? 'request'
   const detail = `The ${where} is invalid: ` + errors.map((e) => (e.path ? `${e.path}: ${e.message}` : e.message)).join('; ')
   return badRequest(detail, errors)
 }

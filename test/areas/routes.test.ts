@@ -151,7 +151,7 @@ t.test('unknown pcodes and bad coordinates are problems', async (t) => {
   t.match(lat.headers['content-type'], /^application\/problem\+json/)
   t.same(lat.json(), {
     type: 'urn:setu:problem:validation', title: 'Bad Request', status: 400,
-    detail: 'The querystring is invalid: lat: latitude must be between -90 and 90',
+    detail: 'The query string is invalid: lat: latitude must be between -90 and 90',
     instance: '/v1/areas/locate?lat=95&lon=90',
     errors: [{ path: 'lat', message: 'latitude must be between -90 and 90' }],
   })
