@@ -57,7 +57,7 @@ export const ProblemSchema = z
     type: z.string().meta({ example: PROBLEM_TYPES.validation }),
     title: z.string().meta({ example: 'Bad Request' }),
     status: z.number().int().meta({ example: 400 }),
-    detail: z.string().optional().meta({ example: 'querystring/lat: Too big: expected number to be <=90' }),
+    detail: z.string().optional().meta({ example: 'The query string is invalid: lat: latitude must be between -90 and 90' }),
     instance: z.string().optional(),
     errors: z.array(FieldErrorSchema).optional(),
   })
