@@ -38,3 +38,7 @@ export const Pcode = Text({ max: 64 }).meta({
   description: 'Area code: the OCHA P-code (BD + digits, KH + digits), or the source id where no official code exists',
   example: 'BD3026',
 })
+
+/** Path parameters of a resource addressed by its UUID: `/…/{id}`. */
+export const IdParams = (example: string) =>
+  z.strictObject({ id: z.uuid('id must be a UUID').meta({ description: 'The resource id (a UUID)', example }) })

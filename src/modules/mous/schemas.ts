@@ -1,7 +1,7 @@
 import { z } from 'zod'
 import { requireChange } from '../../lib/patch.js'
 import { CursorParam, Limit, Page } from '../../lib/pagination.js'
-import { Categories as CategoryList, Category, IsoDate, Pcode } from '../../lib/vocabulary.js'
+import { Categories as CategoryList, Category, IdParams, IsoDate, Pcode } from '../../lib/vocabulary.js'
 import { FreeText, Text } from '../../lib/text.js'
 import { MOU_STATUSES, PROVIDER_MOU_STATUSES } from './sql.js'
 
@@ -150,8 +150,8 @@ export type MouHistoryEntry = z.infer<typeof MouHistoryEntry>
 
 export const MouHistory = Page(MouHistoryEntry, 'MouHistory')
 
-export const MouIdParams = z.strictObject({ id: z.uuid().meta({ example: exampleMou }) })
-export const ProviderIdParams = z.strictObject({ id: z.uuid().meta({ example: exampleProvider }) })
+export const MouIdParams = IdParams(exampleMou)
+export const ProviderIdParams = IdParams(exampleProvider)
 
 export const ListMousQuery = z.strictObject({
   status: MouStatus.optional().meta({ description: 'Effective status (a date-expired MOU is expired)' }),

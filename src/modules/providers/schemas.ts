@@ -8,7 +8,7 @@ import { Lat, Lon, LatLon, BBoxParam } from '../../lib/geo.js'
 import { FormatParam } from '../../lib/geojson.js'
 import { CursorParam, Limit, Page } from '../../lib/pagination.js'
 import { ProviderMouStatus } from '../mous/schemas.js'
-import { Categories, IsoDate, Pcode } from '../../lib/vocabulary.js'
+import { Categories, IdParams, IsoDate, Pcode } from '../../lib/vocabulary.js'
 import { FreeText, Text, withoutControlCharacters } from '../../lib/text.js'
 import { Category } from '../../lib/vocabulary.js'
 
@@ -243,9 +243,7 @@ export const NearestResult = z
   .object({ items: z.array(NearestProvider), next_cursor: z.null().meta({ description: 'Always null: nearest is not paged' }) })
   .meta({ id: 'NearestResult' })
 
-export const ProviderIdParams = z.strictObject({
-  id: z.uuid('id must be a UUID').meta({ example: '0b7e3a52-52f4-4c57-9a53-1f6f0d3b8f11' }),
-})
+export const ProviderIdParams = IdParams(providerExample.id)
 
 const externalIdParam = Text({ max: 401 })
   .regex(/^[^:]+:.+$/, 'external_id must be scheme:id')

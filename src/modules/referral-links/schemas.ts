@@ -2,7 +2,7 @@ import { z } from 'zod'
 import { requireChange } from '../../lib/patch.js'
 import { CursorParam, Limit, Page } from '../../lib/pagination.js'
 import { FormatParam } from '../../lib/geojson.js'
-import { Categories as CategoryList, Category, IsoDate, Pcode } from '../../lib/vocabulary.js'
+import { Categories as CategoryList, Category, IdParams, IsoDate, Pcode } from '../../lib/vocabulary.js'
 import { FreeText } from '../../lib/text.js'
 export { IfMatchHeaders } from '../../lib/if-match.js'
 import { LINK_HEALTHS, REASON_CODES } from './health.js'
@@ -177,7 +177,7 @@ export const PatchReferralLink = requireChange(
 ).meta({ id: 'PatchReferralLink', example: { status: 'inactive', notes: 'donor project ended in June' } })
 export type PatchReferralLink = z.infer<typeof PatchReferralLink>
 
-export const LinkIdParams = z.strictObject({ id: z.uuid().meta({ example: exampleLink }) })
+export const LinkIdParams = IdParams(exampleLink)
 
 export const ListReferralLinksQuery = z.strictObject({
   provider: z.uuid().optional().meta({ description: 'Links with this provider at either end', example: exampleFrom }),
@@ -204,4 +204,4 @@ export const ProviderLinksQuery = z.strictObject({
 })
 export type ProviderLinksQuery = z.infer<typeof ProviderLinksQuery>
 
-export const ProviderIdParams = z.strictObject({ id: z.uuid().meta({ example: exampleTo }) })
+export const ProviderIdParams = IdParams(exampleTo)
