@@ -30,6 +30,12 @@ const Env = z.object({
     .refine(isTimeZone, { message: 'must be an IANA time zone such as UTC, Asia/Dhaka or Asia/Phnom_Penh' }),
   // Largest number of connections the server holds to PostgreSQL.
   DATABASE_POOL_MAX: z.coerce.number().int().min(1).max(100).default(10),
+  // How long a request may wait for a database connection (opening one, or for a busy pool to free one)
+  // before it answers 503: bounds every request while the database is unreachable or overloaded.
+  DATABASE_CONNECT_TIMEOUT_MS: z.coerce.number().int().min(100).max(120_000).default(5000),
+  // The longest one SQL statement of a request may run before PostgreSQL cancels it (a 503 problem), so one
+  // expensive request cannot hold a pooled connection; 0 turns it off.
+  STATEMENT_TIMEOUT_MS: z.coerce.number().int().min(0).max(3_600_000).default(10_000),
   // Load the demo data set into an empty database on start.
   SEED_DEMO: z.enum(['true', 'false']).default('true').transform((v) => v === 'true'),
 })

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto'
 import pg from 'pg'
-import type { SQL } from 'drizzle-orm'
+import { sql, type SQL } from 'drizzle-orm'
 import { PgDialect } from 'drizzle-orm/pg-core'
 import { drizzle, type NodePgDatabase } from 'drizzle-orm/node-postgres'
 import * as schema from './schema.js'
@@ -11,17 +11,70 @@ pg.types.setTypeParser(pg.types.builtins.DATE, (v) => v)
 pg.types.setTypeParser(pg.types.builtins.INT8, (v) => Number(v))
 
 export type Db = NodePgDatabase<typeof schema> & { $client: pg.Pool }
+/** What a query needs: the pool-backed Db or a transaction. */
+export type Executor = Pick<Db, 'execute'>
 
 export interface DbOptions {
   /** Pool size. */
   max?: number
   /** Session time zone: current_date, and so every "today" in SQL, follows this calendar (TIME_ZONE). */
   timeZone?: string
+  /**
+   * How long a query may wait for a connection, whether a new one is being opened or every pooled one is
+   * busy (DATABASE_CONNECT_TIMEOUT_MS). Past it the query fails, and the API answers 503 instead of hanging.
+   */
+  connectTimeoutMs?: number
+  /**
+   * The longest one statement may run, server side, on every connection (STATEMENT_TIMEOUT_MS); 0 for none.
+   * Off by default because scripts (migrations, boundary imports) legitimately run long statements; the
+   * server turns it on from its configuration.
+   */
+  statementTimeoutMs?: number
+  /** Where pool errors are reported; they are never fatal. */
+  onError?: (err: Error) => void
 }
 
-export function createDb(connectionString: string, { max = 10, timeZone = 'UTC' }: DbOptions = {}): Db {
-  const pool = new pg.Pool({ connectionString, max, application_name: 'setu', options: `-c TimeZone=${timeZone}` })
+export function createDb(
+  connectionString: string,
+  { max = 10, timeZone = 'UTC', connectTimeoutMs = 5000, statementTimeoutMs = 0, onError = () => {} }: DbOptions = {},
+): Db {
+  const options = [`-c TimeZone=${timeZone}`, ...(statementTimeoutMs > 0 ? [`-c statement_timeout=${statementTimeoutMs}`] : [])]
+  const pool = new pg.Pool({
+    connectionString,
+    max,
+    application_name: 'setu',
+    options: options.join(' '),
+    connectionTimeoutMillis: connectTimeoutMs,
+    // Notices a peer that vanished without closing the socket (a crashed host, a dropped NAT entry).
+    keepAlive: true,
+  })
+  // When the server goes away (restart, failover, pg_terminate_backend), every open connection emits
+  // 'error', and an 'error' with no listener throws and ends the process. pg-pool listens on idle clients
+  // only, and re-emits their errors on the pool; a checked-out client (inside a transaction, between two
+  // statements) has no listener at all. The query that was running has already been rejected with the
+  // same error and the pool drops broken clients on release, so reporting is all that is left to do:
+  // once, from the client's own listener, which every connection gets.
+  pool.on('connect', (client) => client.on('error', onError))
+  pool.on('error', () => {})
   return drizzle(pool, { schema }) as Db
+}
+
+/**
+ * Runs fn in a read-only transaction whose statements may each take at most `ms`, and never longer than the
+ * connection's own statement_timeout: for requests whose cost grows with the data (pathways, area networks),
+ * so that they give their connection back well before the general bound. set_config(…, true) is SET LOCAL
+ * with a bound parameter; it ends with the transaction, so the pooled connection keeps its own setting.
+ */
+export function withStatementTimeout<T>(db: Db, ms: number, fn: (tx: Executor) => Promise<T>): Promise<T> {
+  return db.transaction(
+    async (tx) => {
+      await tx.execute(sql`
+        SELECT set_config('statement_timeout', least(${ms}::int, coalesce(nullif(
+          (extract(epoch FROM current_setting('statement_timeout')::interval) * 1000)::int, 0), ${ms}::int))::text, true)`)
+      return fn(tx)
+    },
+    { accessMode: 'read only' },
+  )
 }
 
 const dialect = new PgDialect()

@@ -2,6 +2,7 @@
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import { hasZodFastifySchemaValidationErrors, isResponseSerializationError } from 'fastify-type-provider-zod'
 import { z } from 'zod'
+import { databaseFailure } from './database-errors.js'
 
 export const PROBLEM_TYPES = {
   validation: 'urn:setu:problem:validation',
@@ -26,7 +27,7 @@ export class Problem extends Error {
     readonly status: number,
     readonly title: string,
     readonly detail?: string,
-    readonly extra: { type?: string; errors?: FieldError[]; [key: string]: unknown } = {},
+    readonly extra: { type?: string; errors?: FieldError[]; headers?: Record<string, string>; [key: string]: unknown } = {},
   ) {
     super(detail ?? title)
   }
@@ -95,7 +96,7 @@ export const problemResponses = (...statuses: number[]) =>
   ) as Record<number, { description: string; content: { [PROBLEM_MEDIA_TYPE]: { schema: typeof ProblemSchema } } }>
 
 function sendProblem(reply: FastifyReply, request: FastifyRequest, problem: Problem) {
-  const { type, ...rest } = problem.extra
+  const { type, headers, ...rest } = problem.extra
   const body = {
     type: type ?? 'about:blank',
     title: problem.title,
@@ -106,6 +107,7 @@ function sendProblem(reply: FastifyReply, request: FastifyRequest, problem: Prob
   }
   // Bypass the route's serializer: a problem is never shaped like the success response.
   return reply
+    .headers(headers ?? {})
     .status(problem.status)
     .type(`${PROBLEM_MEDIA_TYPE}; charset=utf-8`)
     .serializer(JSON.stringify)
@@ -155,6 +157,11 @@ export function databaseErrorOf(err: unknown): { code: string } | undefined {
 
 export function toProblem(err: unknown, log: FastifyRequest['log']): Problem {
   if (err instanceof Problem) return err
+  const failure = databaseFailure(err)
+  if (failure) {
+    log.warn({ db: failure.log, type: failure.type }, 'the database could not serve the request')
+    return new Problem(failure.status, failure.title, failure.detail, { type: failure.type, headers: failure.headers })
+  }
   const error = err as FastifyError & { code?: string; detail?: string }
   if (hasZodFastifySchemaValidationErrors(error)) return validationProblem(error, error.validationContext)
   if (error.validation) {

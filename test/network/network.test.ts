@@ -1,4 +1,7 @@
+import { sql } from 'drizzle-orm'
 import t from 'tap'
+import type { Db } from '../../src/db/client.js'
+import { NETWORK_LIMITS } from '../../src/modules/network/service.js'
 import { buildTestApp } from '../helpers/app.js'
 import { insertArea, insertLink, insertMou, insertVerifiedProvider } from '../helpers/factories.js'
 
@@ -55,4 +58,63 @@ t.test('an area with no providers reports every gap', async (t) => {
   t.same(net.nodes, [])
   t.same(net.edges, [])
   t.same(net.summary.categories_without_provider, ['health', 'legal', 'counselling', 'shelter', 'livelihood'])
+})
+
+// The network is answered whole, so an area too large for one answer is refused with a 422 that says how to
+// narrow it, before any link health is computed. Rows are written in one statement each: the factories would
+// take a round trip per row.
+const insertProvidersIn = (db: Db, pcode: string, n: number) =>
+  db.execute(sql`
+    INSERT INTO providers (name, search_text, kind, categories, location, area_pcodes)
+    SELECT 'Bulk ' || i, 'bulk ' || i, 'ngo', ARRAY['health'], ST_SetSRID(ST_MakePoint(89.1 + i * 1e-5, 23.1), 4326), ARRAY[${pcode}::text]
+    FROM generate_series(1, ${n}::int) i`)
+
+t.test('an area with more providers than one network answer holds is a 422 telling the caller to narrow it', async (t) => {
+  const { app, db } = await buildTestApp(t)
+  await insertArea(db, { pcode: 'BD40', name_en: 'Khulna', country: 'BGD', admin_level: 1, bbox: [88.5, 21.5, 90, 24] })
+  await insertProvidersIn(db, 'BD40', NETWORK_LIMITS.providers)
+  const atLimit = await app.inject({ url: '/v1/areas/BD40/network' })
+  t.equal(atLimit.statusCode, 200, 'exactly at the limit is answered')
+  t.equal(atLimit.json().nodes.length, NETWORK_LIMITS.providers)
+
+  await insertProvidersIn(db, 'BD40', 1)
+  const res = await app.inject({ url: '/v1/areas/BD40/network' })
+  t.equal(res.statusCode, 422)
+  t.match(res.headers['content-type'], /^application\/problem\+json/)
+  t.same(res.json(), {
+    type: 'urn:setu:problem:network-too-large',
+    title: 'Unprocessable Content',
+    status: 422,
+    detail:
+      `Area BD40 has more than ${NETWORK_LIMITS.providers} providers, more than one network answer holds. Ask for the ` +
+      'network of a smaller area: its children are listed by GET /v1/areas?parent=BD40.',
+    instance: '/v1/areas/BD40/network',
+    limit: NETWORK_LIMITS.providers,
+    errors: [{ path: 'pcode', message: `the area has more than ${NETWORK_LIMITS.providers} providers` }],
+  })
+})
+
+t.test('an area touched by more referral links than one network answer holds is a 422', async (t) => {
+  const { app, db } = await buildTestApp(t)
+  await insertArea(db, { pcode: 'BD40', name_en: 'Khulna', country: 'BGD', admin_level: 1, bbox: [88.5, 21.5, 90, 24] })
+  await insertProvidersIn(db, 'BD40', 60)
+  // 60 providers make 60 × 59 ordered pairs, enough for limit + 1 links.
+  await db.execute(sql`
+    INSERT INTO referral_links (from_provider_id, to_provider_id, categories, basis)
+    SELECT a.id, b.id, ARRAY['health'], 'informal'
+    FROM providers a JOIN providers b ON a.id <> b.id
+    ORDER BY a.name, b.name
+    LIMIT ${NETWORK_LIMITS.links + 1}`)
+  const res = await app.inject({ url: '/v1/areas/BD40/network' })
+  t.equal(res.statusCode, 422)
+  t.match(res.json(), {
+    type: 'urn:setu:problem:network-too-large',
+    limit: NETWORK_LIMITS.links,
+    detail: new RegExp(`^Area BD40 has more than ${NETWORK_LIMITS.links} referral links`),
+  })
+
+  await db.execute(sql`DELETE FROM referral_links WHERE id = (SELECT id FROM referral_links ORDER BY created_at DESC, id LIMIT 1)`)
+  const atLimit = await app.inject({ url: '/v1/areas/BD40/network' })
+  t.equal(atLimit.statusCode, 200, 'exactly at the limit is answered')
+  t.equal(atLimit.json().edges.length, NETWORK_LIMITS.links)
 })

@@ -1,11 +1,129 @@
+// Liveness, readiness, and what every request answers while the database cannot serve it.
+import { randomUUID } from 'node:crypto'
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import path from 'node:path'
 import t from 'tap'
-import { buildTestApp } from '../helpers/app.js'
+import { buildApp } from '../../src/app.js'
+import { createDb } from '../../src/db/client.js'
+import { MIGRATIONS_DIR } from '../../src/db/migrate.js'
+import { buildTestApp, testConfig } from '../helpers/app.js'
+import { closePool, createTestDatabase } from '../helpers/db.js'
+import { insertProvider } from '../helpers/factories.js'
 
-t.test('healthz reports the PostGIS version of the database', async (t) => {
+const journal = JSON.parse(readFileSync(path.join(MIGRATIONS_DIR, 'meta', '_journal.json'), 'utf8')) as {
+  entries: Array<{ tag: string; when: number }>
+}
+
+t.test('healthz is 200 and asks the database nothing', async (t) => {
   const { app } = await buildTestApp(t)
   const res = await app.inject({ url: '/healthz' })
   t.equal(res.statusCode, 200)
-  t.match(res.json(), { status: 'ok', database: { postgis: /^3\./ } })
+  t.match(res.headers['content-type'], /^application\/json/)
+  t.same(res.json(), { status: 'ok' })
+})
+
+t.test('readyz reports PostGIS and the migrations when the database is ready', async (t) => {
+  const { app } = await buildTestApp(t)
+  const res = await app.inject({ url: '/readyz' })
+  t.equal(res.statusCode, 200)
+  const body = res.json()
+  t.match(body, { status: 'ready', database: { postgis: /^3\./ } })
+  t.same(body.migrations, { applied: journal.entries.length, latest: journal.entries.at(-1)!.tag })
+  t.ok(body.database.latency_ms >= 0)
+})
+
+t.test('readyz is 503 while a migration the code expects is not applied', async (t) => {
+  const { app, db } = await buildTestApp(t)
+  const last = journal.entries.at(-1)!
+  await db.$client.query('DELETE FROM drizzle.__drizzle_migrations WHERE created_at = $1', [last.when])
+  const res = await app.inject({ url: '/readyz' })
+  t.equal(res.statusCode, 503)
+  t.match(res.headers['content-type'], /^application\/problem\+json/)
+  t.equal(res.headers['retry-after'], '5')
+  t.same(res.json(), {
+    type: 'urn:setu:problem:not-ready',
+    title: 'Service Unavailable',
+    status: 503,
+    detail: `Migrations not applied yet: ${last.tag}.`,
+    instance: '/readyz',
+  })
+  // Healthz does not care: the process is alive.
+  t.equal((await app.inject({ url: '/healthz' })).statusCode, 200)
+})
+
+t.test('readyz is 503 on a database that was never migrated', async (t) => {
+  const { app, db } = await buildTestApp(t)
+  await db.$client.query('DROP SCHEMA drizzle CASCADE')
+  const res = await app.inject({ url: '/readyz' })
+  t.equal(res.statusCode, 503)
+  t.equal(res.json().type, 'urn:setu:problem:not-ready')
+  t.equal(res.json().detail, `Migrations not applied yet: ${journal.entries.map((e) => e.tag).join(', ')}.`)
+})
+
+// Two ways a database is down: nothing listens on the TCP port (ECONNREFUSED), or the unix socket is gone
+// with its server (ENOENT). Both must answer at once, never hang, and never be a 500.
+const socketDir = mkdtempSync(path.join(tmpdir(), 'setu-no-server-'))
+t.teardown(() => rmSync(socketDir, { recursive: true, force: true }))
+const downUrls = {
+  'nothing listens on the port': 'postgresql://setu@127.0.0.1:1/setu',
+  'the unix socket is gone': `postgresql://setu@localhost/setu?host=${encodeURIComponent(socketDir)}`,
+}
+
+for (const [why, url] of Object.entries(downUrls)) {
+  t.test(`database down (${why}): healthz 200, readyz and the API 503 with Retry-After`, async (t) => {
+    const db = createDb(url, { max: 2, connectTimeoutMs: 2000 })
+    const app = await buildApp(testConfig, { db })
+    t.teardown(async () => {
+      await app.close()
+      await db.$client.end()
+    })
+
+    const health = await app.inject({ url: '/healthz' })
+    t.equal(health.statusCode, 200)
+    t.same(health.json(), { status: 'ok' })
+
+    for (const [method, url, payload] of [
+      ['GET', '/readyz'],
+      ['GET', '/v1/providers?limit=1'],
+      ['GET', `/v1/providers/${randomUUID()}`],
+      ['GET', '/v1/areas/BD40/network'],
+      ['POST', '/v1/providers', { name: 'x', kind: 'ngo', categories: ['health'], location: { lat: 23.1, lon: 89.2 } }],
+    ] as const) {
+      const started = performance.now()
+      const res = await app.inject({ method, url, ...(payload ? { payload } : {}) })
+      const ms = performance.now() - started
+      t.equal(res.statusCode, 503, `${method} ${url} is 503`)
+      t.match(res.headers['content-type'], /^application\/problem\+json/)
+      t.equal(res.headers['retry-after'], '5')
+      t.match(res.json(), { type: 'urn:setu:problem:unavailable', status: 503, title: 'Service Unavailable' })
+      t.notMatch(res.body, /SELECT|INSERT|ECONN|ENOENT/, 'no SQL or driver detail reaches the client')
+      t.ok(ms < 2000, `answered in ${Math.round(ms)} ms, before the connect timeout`)
+    }
+  })
+}
+
+t.test('a pool whose every connection stays busy answers 503 after the connect timeout, not never', async (t) => {
+  const database = await createTestDatabase()
+  const db = createDb(database.url, { max: 1, connectTimeoutMs: 300 })
+  const app = await buildApp(testConfig, { db })
+  t.teardown(async () => {
+    await app.close()
+    await closePool(db)
+    await database.drop()
+  })
+  const id = await insertProvider(db, { lat: 23.1, lon: 89.2 })
+  t.equal((await app.inject({ url: `/v1/providers/${id}` })).statusCode, 200)
+
+  const held = await db.$client.connect()
+  const started = performance.now()
+  const res = await app.inject({ url: `/v1/providers/${id}` })
+  const ms = performance.now() - started
+  held.release()
+  t.equal(res.statusCode, 503)
+  t.equal(res.json().type, 'urn:setu:problem:unavailable')
+  t.ok(ms >= 250 && ms < 3000, `waited for the connect timeout (${Math.round(ms)} ms), then gave up`)
+  t.equal((await app.inject({ url: `/v1/providers/${id}` })).statusCode, 200, 'served again once a connection is free')
 })
 
 t.test('an unknown route is a 404 problem document', async (t) => {

@@ -1,7 +1,7 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod'
 import { problemResponses } from '../../lib/problem.js'
 import { AreaNetwork, NetworkParams } from './schemas.js'
-import type { NetworkService } from './service.js'
+import { NETWORK_LIMITS, NETWORK_STATEMENT_TIMEOUT_MS, NETWORK_TOO_LARGE, type NetworkService } from './service.js'
 
 /** GET /v1/areas/{pcode}/network, registered under the areas prefix as its own plugin. */
 export const areaNetworkRoutes: FastifyPluginAsyncZod<{ network: NetworkService }> = async (app, { network }) => {
@@ -16,9 +16,14 @@ export const areaNetworkRoutes: FastifyPluginAsyncZod<{ network: NetworkService 
           'MOU status per category. Edges: every referral link with an end inside, with its health. Summary: categories no ' +
           'active provider inside offers; active providers inside (focal points excepted) with no active, non-broken incoming ' +
           'link; active focal points inside with no active outgoing link; categories no active provider inside has a current ' +
-          'signed MOU for. Unknown pcode: 404.',
+          'signed MOU for. Unknown pcode: 404. ' +
+          `The network is answered whole, not paginated, for areas of at most ${NETWORK_LIMITS.providers} providers and ` +
+          `${NETWORK_LIMITS.links} referral links touching them; a larger area (a whole division or country) is a 422 ` +
+          `problem of type ${NETWORK_TOO_LARGE}, with the exceeded \`limit\`: ask for its children ` +
+          '(GET /v1/areas?parent={pcode}) instead. 503 while the database is unreachable or when reading the network ' +
+          `takes longer than ${NETWORK_STATEMENT_TIMEOUT_MS / 1000} s.`,
         params: NetworkParams,
-        response: { 200: AreaNetwork, ...problemResponses(400, 404) },
+        response: { 200: AreaNetwork, ...problemResponses(400, 404, 422, 503) },
       },
     },
     (req) => network.areaNetwork(req.params.pcode),

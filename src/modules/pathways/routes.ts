@@ -1,7 +1,7 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod'
 import { problemResponses } from '../../lib/problem.js'
 import { PathwaysQuery, PathwaysResult } from './schemas.js'
-import type { PathwaysService } from './service.js'
+import { PATHWAYS_STATEMENT_TIMEOUT_MS, type PathwaysService } from './service.js'
 
 export const pathwayRoutes: FastifyPluginAsyncZod<{ pathways: PathwaysService }> = async (app, { pathways }) => {
   app.get(
@@ -15,9 +15,10 @@ export const pathwayRoutes: FastifyPluginAsyncZod<{ pathways: PathwaysService }>
           'or from the active focal point nearest to `lat`/`lon` — to active providers offering `category`. A chain is a ' +
           'path with no provider twice, of at most max_hops (≤ 5) links, whose last link carries the category; earlier ' +
           'links may carry any category. Ordered by hops, then total geodesic distance; at most `limit` (≤ 20) chains. ' +
-          'Unknown `from`, or no active focal point: 404.',
+          'Unknown `from`, or no active focal point: 404. The search for chains may take at most ' +
+          `${PATHWAYS_STATEMENT_TIMEOUT_MS / 1000} s in the database: past it, and while the database is unreachable, 503.`,
         querystring: PathwaysQuery,
-        response: { 200: PathwaysResult, ...problemResponses(400, 404) },
+        response: { 200: PathwaysResult, ...problemResponses(400, 404, 503) },
       },
     },
     (req) => pathways.findPathways(req.query),

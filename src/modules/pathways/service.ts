@@ -1,6 +1,6 @@
 // Referral pathways: the shortest chains of usable links from a provider to providers offering a category.
 import { sql } from 'drizzle-orm'
-import type { Db } from '../../db/client.js'
+import { withStatementTimeout, type Db } from '../../db/client.js'
 import { notFound, Problem, PROBLEM_TYPES } from '../../lib/problem.js'
 import { linkHealth, type HealthSettings } from '../referral-links/health.js'
 import type { ReferralLinksService } from '../referral-links/service.js'
@@ -8,6 +8,13 @@ import { distanceBetweenM, linkEnd } from '../referral-links/spatial.js'
 import type { LinkEnd } from '../referral-links/schemas.js'
 import type { PathwaysQuery } from './schemas.js'
 import { nearestFocalPointSql } from './spatial.js'
+
+/**
+ * The chains query's own bound. It answers in well under 200 ms on the national-scale benchmark network
+ * (bench/README.md), but its worst case stays exponential (see chainsSql), so it gets far less than the
+ * general statement_timeout: a pathological start gives its connection back early, with a 503.
+ */
+export const PATHWAYS_STATEMENT_TIMEOUT_MS = 5000
 
 type ChainRow = {
   path: string[]
@@ -123,7 +130,10 @@ export function pathwaysService(db: Db, links: ReferralLinksService, settings: H
       const start = (await providerEnds([startId])).get(startId)
       if (!start) throw notFound('Provider', startId)
 
-      const { rows: chains } = await db.execute<ChainRow>(chainsSql(startId, q.category, q.max_hops, q.limit, settings))
+      const chains = await withStatementTimeout(db, PATHWAYS_STATEMENT_TIMEOUT_MS, async (tx) => {
+        const { rows } = await tx.execute<ChainRow>(chainsSql(startId, q.category, q.max_hops, q.limit, settings))
+        return rows
+      })
       const providerIds = [...new Set(chains.flatMap((c) => c.path))]
       const linkIds = [...new Set(chains.flatMap((c) => c.link_ids))]
       const ends = await providerEnds(providerIds)
