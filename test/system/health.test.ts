@@ -23,6 +23,17 @@ t.test('healthz is 200 and asks the database nothing', async (t) => {
   t.same(res.json(), { status: 'ok' })
 })
 
+t.test('the probes are not rate limited: an orchestrator polls them from one address', async (t) => {
+  const { app } = await buildTestApp(t, { RATE_LIMIT_PER_MINUTE: 2 })
+  for (let i = 0; i < 4; i++) {
+    t.equal((await app.inject({ url: '/healthz' })).statusCode, 200)
+    t.equal((await app.inject({ url: '/readyz' })).statusCode, 200)
+  }
+  const limited = []
+  for (let i = 0; i < 3; i++) limited.push((await app.inject({ url: '/v1/providers?limit=1' })).statusCode)
+  t.same(limited, [200, 200, 429], 'while the API itself is')
+})
+
 t.test('readyz reports PostGIS and the migrations when the database is ready', async (t) => {
   const { app } = await buildTestApp(t)
   const res = await app.inject({ url: '/readyz' })
