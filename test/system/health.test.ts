@@ -137,6 +137,27 @@ t.test('a pool whose every connection stays busy answers 503 after the connect t
   t.equal((await app.inject({ url: `/v1/providers/${id}` })).statusCode, 200, 'served again once a connection is free')
 })
 
+t.test('a database out of connections (53300) is a 503, not a 500', async (t) => {
+  const database = await createTestDatabase()
+  // A role allowed no connection at all gets the same SQLSTATE as a server at max_connections.
+  const role = `setu_full_${process.pid}`
+  await database.db.$client.query(`CREATE ROLE ${role} LOGIN CONNECTION LIMIT 0`)
+  const url = new URL(database.url)
+  url.username = role
+  const db = createDb(url.toString(), { max: 1 })
+  const app = await buildApp(testConfig, { db })
+  t.teardown(async () => {
+    await app.close()
+    await closePool(db)
+    await database.db.$client.query(`DROP ROLE ${role}`)
+    await database.drop()
+  })
+  const res = await app.inject({ url: '/v1/providers?limit=1' })
+  t.equal(res.statusCode, 503)
+  t.equal(res.headers['retry-after'], '5')
+  t.equal(res.json().type, 'urn:setu:problem:unavailable')
+})
+
 t.test('an unknown route is a 404 problem document', async (t) => {
   const { app } = await buildTestApp(t)
   const res = await app.inject({ url: '/v1/nowhere?x=1' })
