@@ -23,6 +23,17 @@ t.test('healthz is 200 and asks the database nothing', async (t) => {
   t.same(res.json(), { status: 'ok' })
 })
 
+t.test('the probes are not rate limited: an orchestrator polls them from one address', async (t) => {
+  const { app } = await buildTestApp(t, { RATE_LIMIT_PER_MINUTE: 2 })
+  for (let i = 0; i < 4; i++) {
+    t.equal((await app.inject({ url: '/healthz' })).statusCode, 200)
+    t.equal((await app.inject({ url: '/readyz' })).statusCode, 200)
+  }
+  const limited = []
+  for (let i = 0; i < 3; i++) limited.push((await app.inject({ url: '/v1/providers?limit=1' })).statusCode)
+  t.same(limited, [200, 200, 429], 'while the API itself is')
+})
+
 t.test('readyz reports PostGIS and the migrations when the database is ready', async (t) => {
   const { app } = await buildTestApp(t)
   const res = await app.inject({ url: '/readyz' })
@@ -124,6 +135,27 @@ t.test('a pool whose every connection stays busy answers 503 after the connect t
   t.equal(res.json().type, 'urn:setu:problem:unavailable')
   t.ok(ms >= 250 && ms < 3000, `waited for the connect timeout (${Math.round(ms)} ms), then gave up`)
   t.equal((await app.inject({ url: `/v1/providers/${id}` })).statusCode, 200, 'served again once a connection is free')
+})
+
+t.test('a database out of connections (53300) is a 503, not a 500', async (t) => {
+  const database = await createTestDatabase()
+  // A role allowed no connection at all gets the same SQLSTATE as a server at max_connections.
+  const role = `setu_full_${process.pid}`
+  await database.db.$client.query(`CREATE ROLE ${role} LOGIN CONNECTION LIMIT 0`)
+  const url = new URL(database.url)
+  url.username = role
+  const db = createDb(url.toString(), { max: 1 })
+  const app = await buildApp(testConfig, { db })
+  t.teardown(async () => {
+    await app.close()
+    await closePool(db)
+    await database.db.$client.query(`DROP ROLE ${role}`)
+    await database.drop()
+  })
+  const res = await app.inject({ url: '/v1/providers?limit=1' })
+  t.equal(res.statusCode, 503)
+  t.equal(res.headers['retry-after'], '5')
+  t.equal(res.json().type, 'urn:setu:problem:unavailable')
 })
 
 t.test('an unknown route is a 404 problem document', async (t) => {

@@ -18,7 +18,7 @@ export const areaNetworkRoutes: FastifyPluginAsyncZod<{ network: NetworkService 
           'link; active focal points inside with no active outgoing link; categories no active provider inside has a current ' +
           'signed MOU for. Unknown pcode: 404. ' +
           `The network is answered whole, not paginated, for areas of at most ${NETWORK_LIMITS.providers} providers and ` +
-          `${NETWORK_LIMITS.links} referral links touching them; a larger area (a whole division or country) is a 422 ` +
+          `${NETWORK_LIMITS.links} referral links touching them; a larger area (a whole division or province of a national directory may be) is a 422 ` +
           `problem of type ${NETWORK_TOO_LARGE}, with the exceeded \`limit\`: ask for its children ` +
           '(GET /v1/areas?parent={pcode}) instead. 503 while the database is unreachable or when reading the network ' +
           `takes longer than ${NETWORK_STATEMENT_TIMEOUT_MS / 1000} s.`,
