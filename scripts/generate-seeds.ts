@@ -11,7 +11,7 @@ import { loadConfig } from '../src/config.js'
 import { createDb, type Db } from '../src/db/client.js'
 import { PROJECT_ROOT, resolveDatabase } from '../src/db/database.js'
 import { assertPostgisAvailable } from '../src/db/migrate.js'
-import { DEMO_SCHEME, DEMO_NOTE_PREFIX, DEMO_NAME_SUFFIX } from '../src/db/seed.js'
+import { DEMO_SCHEME, DEMO_NOTE_PREFIX, DEMO_NAME_SUFFIX } from '../src/demo/seed.js'
 
 const SEEDS = path.join(PROJECT_ROOT, 'seeds')
 const DECIMALS = 5

@@ -6,7 +6,7 @@ import { loadConfig } from '../src/config.js'
 import { createDb } from '../src/db/client.js'
 import { resolveDatabase } from '../src/db/database.js'
 import { migrateDatabase } from '../src/db/migrate.js'
-import { loadDemoAreas, loadDemoNetwork, loadDemoProviders, removeDemoNetwork } from '../src/db/seed.js'
+import { loadDemoAreas, loadDemoNetwork, loadDemoProviders, removeDemoNetwork } from '../src/demo/seed.js'
 
 const say = (msg: string) => console.error(`[setu] ${msg}`)
 const config = loadConfig()

@@ -3,7 +3,7 @@ import { buildApp } from './app.js'
 import { createDb } from './db/client.js'
 import { resolveDatabase } from './db/database.js'
 import { migrateDatabase, isEmptyDirectory } from './db/migrate.js'
-import { loadDemoData } from './db/seed.js'
+import { loadDemoData } from './demo/seed.js'
 
 async function main() {
   const config = loadConfig()

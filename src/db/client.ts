@@ -3,14 +3,13 @@ import pg from 'pg'
 import type { SQL } from 'drizzle-orm'
 import { PgDialect } from 'drizzle-orm/pg-core'
 import { drizzle, type NodePgDatabase } from 'drizzle-orm/node-postgres'
-import * as schema from './schema.js'
 
 // DATE columns come back as 'YYYY-MM-DD' strings, not midnight-local Date objects.
 pg.types.setTypeParser(pg.types.builtins.DATE, (v) => v)
 // bigint counts (count(*)) fit comfortably in a JS number here.
 pg.types.setTypeParser(pg.types.builtins.INT8, (v) => Number(v))
 
-export type Db = NodePgDatabase<typeof schema> & { $client: pg.Pool }
+export type Db = NodePgDatabase & { $client: pg.Pool }
 
 export interface DbOptions {
   /** Pool size. */
@@ -21,7 +20,7 @@ export interface DbOptions {
 
 export function createDb(connectionString: string, { max = 10, timeZone = 'UTC' }: DbOptions = {}): Db {
   const pool = new pg.Pool({ connectionString, max, application_name: 'setu', options: `-c TimeZone=${timeZone}` })
-  return drizzle(pool, { schema }) as Db
+  return drizzle(pool) as Db
 }
 
 const dialect = new PgDialect()
