@@ -7,11 +7,11 @@
 import { readFileSync, writeFileSync } from 'node:fs'
 import path from 'node:path'
 import { sql } from 'drizzle-orm'
-import { loadConfig } from '../src/config.js'
 import { createDb, type Db } from '../src/db/client.js'
-import { PROJECT_ROOT, resolveDatabase } from '../src/db/database.js'
+import { PROJECT_ROOT } from '../src/db/database.js'
 import { assertPostgisAvailable } from '../src/db/migrate.js'
-import { DEMO_SCHEME, DEMO_NOTE_PREFIX, DEMO_NAME_SUFFIX } from '../src/db/seed.js'
+import { DEMO_SCHEME, DEMO_NOTE_PREFIX, DEMO_NAME_SUFFIX } from '../src/demo/seed.js'
+import { configOrExit, databaseOrExit } from './cli.js'
 
 const SEEDS = path.join(PROJECT_ROOT, 'seeds')
 const DECIMALS = 5
@@ -744,7 +744,7 @@ function generateNetwork(providers: DemoProvider[], districtOf: Map<string, stri
 const CATEGORY_ORDER: Category[] = ['health', 'legal', 'counselling', 'shelter', 'livelihood']
 
 async function main() {
-  const target = resolveDatabase(loadConfig(), (m) => console.error(`[setu] ${m}`))
+  const target = databaseOrExit(configOrExit())
   const db = createDb(target.url, { max: 1 })
   try {
     await assertPostgisAvailable(db)

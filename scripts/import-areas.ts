@@ -1,11 +1,10 @@
 // npm run import:areas -- FILE.geojson --country BGD --level 2 --code-field ADM2_PCODE --name-field District ...
 import { readFileSync } from 'node:fs'
 import { parseArgs } from 'node:util'
-import { loadConfig } from '../src/config.js'
 import { createDb } from '../src/db/client.js'
-import { resolveDatabase } from '../src/db/database.js'
 import { migrateDatabase } from '../src/db/migrate.js'
 import { AreaImportError, importAreas, type AreaImportOptions } from '../src/modules/areas/import.js'
+import { configOrExit, databaseOrExit } from './cli.js'
 
 const HELP = `Usage: npm run import:areas -- FILE.geojson --country BGD|KHM --level 1-4 --name-field NAME [options]
 
@@ -98,7 +97,7 @@ async function main(): Promise<number> {
     return 2
   }
 
-  const target = resolveDatabase(loadConfig(), (m) => console.error(`[setu] ${m}`))
+  const target = databaseOrExit(configOrExit())
   const db = createDb(target.url, { max: 2 })
   try {
     await migrateDatabase(db)

@@ -2,15 +2,13 @@
 // Upserts the demo areas; removes the previous demo referral links and MOUs (notes "DEMO DATA", demo ends) and
 // the demo providers (external id scheme setu-demo) that nothing else references; inserts the demo providers,
 // then the demo MOUs and links. Rows that did not come from the demo set are never touched.
-import { loadConfig } from '../src/config.js'
 import { createDb } from '../src/db/client.js'
-import { resolveDatabase } from '../src/db/database.js'
 import { migrateDatabase } from '../src/db/migrate.js'
-import { loadDemoAreas, loadDemoNetwork, loadDemoProviders, removeDemoNetwork } from '../src/db/seed.js'
+import { loadDemoAreas, loadDemoNetwork, loadDemoProviders, removeDemoNetwork } from '../src/demo/seed.js'
+import { configOrExit, databaseOrExit, say } from './cli.js'
 
-const say = (msg: string) => console.error(`[setu] ${msg}`)
-const config = loadConfig()
-const target = resolveDatabase(config, say)
+const config = configOrExit()
+const target = databaseOrExit(config)
 const db = createDb(target.url, { max: 2, timeZone: config.TIME_ZONE })
 try {
   await migrateDatabase(db)

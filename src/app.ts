@@ -1,4 +1,4 @@
-import Fastify, { type FastifyInstance } from 'fastify'
+import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify'
 import helmet from '@fastify/helmet'
 import rateLimit from '@fastify/rate-limit'
 import swagger from '@fastify/swagger'
@@ -13,6 +13,8 @@ import {
 import type { Config } from './config.js'
 import type { Db } from './db/client.js'
 import { documentCommonProblems, registerProblemHandlers } from './lib/problem.js'
+import { createLogger, RequestLogController } from './logging.js'
+import type { Logger } from 'pino'
 import { openapiDocument } from './openapi.js'
 import { systemRoutes } from './modules/system/routes.js'
 import { apiIndexRoutes } from './modules/api-index/routes.js'
@@ -29,14 +31,17 @@ import { areaNetworkRoutes } from './modules/network/routes.js'
 
 export interface AppDeps {
   db: Db
+  /** The process's logger (server.ts); by default one at LOG_LEVEL writing to stdout. */
+  logger?: Logger
 }
 
 export type AppConfig = Pick<Config, 'LOG_LEVEL' | 'BODY_LIMIT_BYTES' | 'RATE_LIMIT_PER_MINUTE'> &
   Partial<Pick<Config, 'LINK_AT_RISK_DAYS' | 'VERIFICATION_STALE_MONTHS'>>
 
-export async function buildApp(config: AppConfig, { db }: AppDeps): Promise<FastifyInstance> {
+export async function buildApp(config: AppConfig, { db, logger }: AppDeps): Promise<FastifyInstance> {
   const app = Fastify({
-    logger: config.LOG_LEVEL === 'silent' ? false : { level: config.LOG_LEVEL },
+    loggerInstance: (logger ?? createLogger(config.LOG_LEVEL)) as FastifyBaseLogger,
+    logController: new RequestLogController(config.LOG_LEVEL),
     bodyLimit: config.BODY_LIMIT_BYTES,
     routerOptions: { ignoreTrailingSlash: true },
   }).withTypeProvider<ZodTypeProvider>()

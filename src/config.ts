@@ -36,9 +36,15 @@ const Env = z.object({
   // The longest one SQL statement of a request may run before PostgreSQL cancels it (a 503 problem), so one
   // expensive request cannot hold a pooled connection; 0 turns it off.
   STATEMENT_TIMEOUT_MS: z.coerce.number().int().min(0).max(3_600_000).default(10_000),
-  // Load the demo data set into an empty database on start.
-  SEED_DEMO: z.enum(['true', 'false']).default('true').transform((v) => v === 'true'),
-})
+  // Load the demo data set into an empty database on start. Unset: only into the private cluster, so that
+  // pointing DATABASE_URL at a real, empty database never fills it with fictitious providers.
+  SEED_DEMO: z.enum(['true', 'false']).optional(),
+  // How long a shutdown (SIGTERM, SIGINT) waits for requests in flight before the process exits anyway.
+  SHUTDOWN_TIMEOUT_MS: z.coerce.number().int().min(0).default(10_000),
+}).transform(({ SEED_DEMO, ...env }) => ({
+  ...env,
+  SEED_DEMO: SEED_DEMO === undefined ? env.DATABASE_URL === undefined : SEED_DEMO === 'true',
+}))
 
 export type Config = z.infer<typeof Env>
 

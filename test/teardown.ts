@@ -1,4 +1,5 @@
-// Runs once after the test files (tap's `after`): stop the private cluster if the test run started it.
+// Runs once after the test files (tap's `after`, also when test files failed or crashed): stop the private
+// cluster if this test run started it (or took it over from a run that died; see test/setup.ts).
 import { existsSync, rmSync } from 'node:fs'
 import path from 'node:path'
 import { PROJECT_ROOT } from '../src/db/database.js'

@@ -3,14 +3,13 @@ import pg from 'pg'
 import { sql, type SQL } from 'drizzle-orm'
 import { PgDialect } from 'drizzle-orm/pg-core'
 import { drizzle, type NodePgDatabase } from 'drizzle-orm/node-postgres'
-import * as schema from './schema.js'
 
 // DATE columns come back as 'YYYY-MM-DD' strings, not midnight-local Date objects.
 pg.types.setTypeParser(pg.types.builtins.DATE, (v) => v)
 // bigint counts (count(*)) fit comfortably in a JS number here.
 pg.types.setTypeParser(pg.types.builtins.INT8, (v) => Number(v))
 
-export type Db = NodePgDatabase<typeof schema> & { $client: pg.Pool }
+export type Db = NodePgDatabase & { $client: pg.Pool }
 /** What a query needs: the pool-backed Db or a transaction. */
 export type Executor = Pick<Db, 'execute'>
 
@@ -56,7 +55,7 @@ export function createDb(
   // once, from the client's own listener, which every connection gets.
   pool.on('connect', (client) => client.on('error', onError))
   pool.on('error', () => {})
-  return drizzle(pool, { schema }) as Db
+  return drizzle(pool) as Db
 }
 
 /**

@@ -3,6 +3,7 @@
 import { execFileSync, spawnSync } from 'node:child_process'
 import { createHash } from 'node:crypto'
 import { existsSync, mkdirSync, readdirSync, rmSync, statSync, writeFileSync, openSync, closeSync, readFileSync } from 'node:fs'
+import os from 'node:os'
 import path from 'node:path'
 
 const PG_ROOT = '/usr/lib/postgresql'
@@ -40,14 +41,40 @@ function installedVersions(pgRoot = PG_ROOT): number[] {
     .sort((a, b) => b - a)
 }
 
-function aptInstall(packages: string[], log: Log) {
-  log(`installing ${packages.join(' ')} with apt-get (first run only)`)
-  const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' }
-  execFileSync('apt-get', ['update', '-qq'], { stdio: ['ignore', 'ignore', 'inherit'], env })
-  execFileSync('apt-get', ['install', '-y', '-qq', '--no-install-recommends', ...packages], {
-    stdio: ['ignore', 'ignore', 'inherit'],
-    env,
+// dpkg's lock is held by whoever installs (unattended-upgrades, another setu starting at the same time); wait
+// for it rather than die on it. apt honours this for the dpkg lock only.
+const APT_LOCK_WAIT_S = 600
+const APT_LOCK_OPTION = ['-o', `DPkg::Lock::Timeout=${APT_LOCK_WAIT_S}`]
+const APT_LOCK_HELD = /Could not get lock|Unable to (lock|acquire)/
+
+function apt(aptGet: string, args: string[]) {
+  const res = spawnSync(aptGet, [...APT_LOCK_OPTION, ...args], {
+    encoding: 'utf8',
+    env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' },
+    stdio: ['ignore', 'ignore', 'pipe'],
   })
+  const stderr = (res.error ? String(res.error.message) : (res.stderr ?? '')).trim()
+  return { ok: res.status === 0, status: res.status, stderr }
+}
+
+function aptInstall(packages: string[], log: Log, aptGet = 'apt-get') {
+  log(`installing ${packages.join(' ')} with apt-get (first run only)`)
+  const failed = (step: string, res: { status: number | null; stderr: string }) =>
+    new ClusterSetupError(
+      `apt-get ${step} failed (exit ${res.status ?? 'none'}):\n${res.stderr.split('\n').slice(-8).join('\n')}\n\n` +
+        installHint(packages),
+    )
+  // The package lists' lock is not covered by DPkg::Lock::Timeout (apt 2.6): whoever holds it is refreshing the
+  // same lists, so wait for it the same while.
+  const deadline = Date.now() + APT_LOCK_WAIT_S * 1000
+  for (;;) {
+    const update = apt(aptGet, ['update', '-qq'])
+    if (update.ok) break
+    if (!APT_LOCK_HELD.test(update.stderr) || Date.now() > deadline) throw failed('update', update)
+    Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 2000)
+  }
+  const install = apt(aptGet, ['install', '-y', '-qq', '--no-install-recommends', ...packages])
+  if (!install.ok) throw failed('install', install)
 }
 
 const canApt = () => isRoot() && run('sh', ['-c', 'command -v apt-get']).ok
@@ -62,36 +89,46 @@ export interface ServerBinariesOptions {
   pgRoot?: string
   /** Whether missing packages may be installed; default: running as root with apt-get. */
   canInstall?: boolean
+  /** The apt-get to run; tests pass a stand-in. */
+  aptGet?: string
+  /** Held while installing; default: one lock for the machine, whose packages every checkout shares. */
+  installLock?: string
 }
+
+const INSTALL_LOCK = path.join(os.tmpdir(), 'setu-install.lock')
 
 /** Finds the newest installed PostgreSQL server with PostGIS, installing what is missing when allowed. */
 export function ensureServerBinaries(log: Log, options: ServerBinariesOptions = {}): { version: number; bindir: string } {
   const pgRoot = options.pgRoot ?? PG_ROOT
+  const found = findServerBinaries(pgRoot)
+  if (!('missing' in found)) return found
   // Asked only when something is missing, so a complete installation never runs the apt-get probe.
-  const mayInstall = () => options.canInstall ?? canApt()
-  let version = installedVersions(pgRoot)[0]
-  if (version === undefined) {
-    const pkgs = ['postgresql-15', 'postgresql-15-postgis-3']
-    if (!mayInstall()) throw new ClusterSetupError(installHint(pkgs))
-    aptInstall(pkgs, log)
-    version = installedVersions(pgRoot)[0]
-    if (version === undefined) throw new ClusterSetupError(installHint(pkgs))
-  }
+  if (!(options.canInstall ?? canApt())) throw new ClusterSetupError(installHint(found.missing))
+  // Two setu processes starting together on a fresh machine (a server and a test run) install once: the
+  // second waits here, then finds the packages the first installed.
+  return withLock(options.installLock ?? INSTALL_LOCK, () => {
+    const again = findServerBinaries(pgRoot)
+    if (!('missing' in again)) return again
+    aptInstall(again.missing, log, options.aptGet)
+    const installed = findServerBinaries(pgRoot)
+    if ('missing' in installed) throw new ClusterSetupError(`apt-get reported success, but ${installHint(installed.missing)}`)
+    return installed
+  }, APT_LOCK_WAIT_S * 2 * 1000)
+}
+
+/** The newest PostgreSQL with PostGIS, or the packages that would complete the installation. */
+function findServerBinaries(pgRoot: string): { version: number; bindir: string } | { missing: string[] } {
+  const version = installedVersions(pgRoot)[0]
+  if (version === undefined) return { missing: ['postgresql-15', 'postgresql-15-postgis-3'] }
   const bindir = path.join(pgRoot, String(version), 'bin')
   const sharedir = run(path.join(bindir, 'pg_config'), ['--sharedir']).out || `/usr/share/postgresql/${version}`
-  const postgisControl = path.join(sharedir, 'extension', 'postgis.control')
-  if (!existsSync(postgisControl)) {
-    const pkgs = [`postgresql-${version}-postgis-3`]
-    if (!mayInstall()) throw new ClusterSetupError(installHint(pkgs))
-    aptInstall(pkgs, log)
-    if (!existsSync(postgisControl)) throw new ClusterSetupError(installHint(pkgs))
-  }
+  if (!existsSync(path.join(sharedir, 'extension', 'postgis.control'))) return { missing: [`postgresql-${version}-postgis-3`] }
   return { version, bindir }
 }
 
 /** A lock shared by every process using the same cluster directory (server, test workers, scripts). */
-function withLock<T>(lockPath: string, fn: () => T): T {
-  const deadline = Date.now() + 120_000
+function withLock<T>(lockPath: string, fn: () => T, waitMs = 120_000): T {
+  const deadline = Date.now() + waitMs
   for (;;) {
     try {
       const fd = openSync(lockPath, 'wx')

@@ -1,10 +1,10 @@
 import path from 'node:path'
-import { fileURLToPath } from 'node:url'
 import { drizzle } from 'drizzle-orm/node-postgres'
 import { migrate } from 'drizzle-orm/node-postgres/migrator'
 import type { Db } from './client.js'
+import { PROJECT_ROOT } from './database.js'
 
-export const MIGRATIONS_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../migrations')
+export const MIGRATIONS_DIR = path.join(PROJECT_ROOT, 'migrations')
 
 export class PostgisMissingError extends Error {}
 

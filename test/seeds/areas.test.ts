@@ -4,7 +4,7 @@ import path from 'node:path'
 import t from 'tap'
 import { sql } from 'drizzle-orm'
 import { createTestDatabase } from '../helpers/db.js'
-import { DEMO_AREA_FILES, SEEDS_DIR, readDemoAreas } from '../../src/db/seed.js'
+import { DEMO_AREA_FILES, SEEDS_DIR, readDemoAreas } from '../../src/demo/seed.js'
 
 interface Feature {
   type: string

@@ -1,5 +1,5 @@
 import t from 'tap'
-import { daysSinceSeedAnchor, shiftDemoDates, SEED_ANCHOR_DATE } from '../../src/db/seed.js'
+import { daysSinceSeedAnchor, shiftDemoDates, SEED_ANCHOR_DATE } from '../../src/demo/seed.js'
 
 t.test('demo dates move forward with the calendar so the demo network keeps its health mix', async (t) => {
   t.equal(daysSinceSeedAnchor(new Date(`${SEED_ANCHOR_DATE}T15:00:00Z`)), 0)

@@ -15,7 +15,7 @@ import {
   readDemoMous,
   readDemoProviders,
   removeDemoNetwork,
-} from '../../src/db/seed.js'
+} from '../../src/demo/seed.js'
 import { CATEGORIES, ProviderInput, ProviderKind } from '../../src/modules/providers/schemas.js'
 import { providersService } from '../../src/modules/providers/service.js'
 

@@ -9,7 +9,7 @@ import {
   readDemoLinks,
   readDemoMous,
   readDemoProviders,
-} from '../../src/db/seed.js'
+} from '../../src/demo/seed.js'
 import { providersService } from '../../src/modules/providers/service.js'
 
 const ANCHOR = '2026-11-23'

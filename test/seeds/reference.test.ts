@@ -6,7 +6,7 @@ import t from 'tap'
 import { sql } from 'drizzle-orm'
 import { createTestDatabase } from '../helpers/db.js'
 import { PROJECT_ROOT } from '../../src/db/database.js'
-import { SEEDS_DIR } from '../../src/db/seed.js'
+import { SEEDS_DIR } from '../../src/demo/seed.js'
 
 const SHARED = path.resolve(PROJECT_ROOT, '..', 'shared', 'data', 'boundaries')
 type LatLon = [number, number]

@@ -1,14 +1,16 @@
 // What setu says before it touches any data when it cannot run: missing PostgreSQL or PostGIS packages
 // (against the real filesystem), a database whose role may not create PostGIS, and a server without
 // PostGIS at all (against real PostgreSQL servers). Each failure must name what to install or run.
-import { execFileSync, spawnSync } from 'node:child_process'
+import { execFileSync, spawn, spawnSync } from 'node:child_process'
+import { once } from 'node:events'
 import { randomBytes } from 'node:crypto'
-import { chmodSync, copyFileSync, mkdirSync, mkdtempSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs'
+import { chmodSync, copyFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import pg from 'pg'
 import t from 'tap'
 import { createDb, type Db } from '../../src/db/client.js'
+import { PROJECT_ROOT } from '../../src/db/database.js'
 import { ClusterSetupError, ensureServerBinaries } from '../../src/db/local-cluster.js'
 import { assertPostgisAvailable, migrateDatabase, PostgisMissingError } from '../../src/db/migrate.js'
 import { closePool, serverUrl } from '../helpers/db.js'
@@ -41,7 +43,8 @@ async function serverExit(env: Record<string, string>, ms = 15_000) {
   const killer = setTimeout(() => server.child.kill('SIGKILL'), ms)
   const [code, signal] = await server.exited
   clearTimeout(killer)
-  return { code, signal, output: server.output() }
+  const fatal = server.logs().find((l) => l.level === 60)
+  return { code, signal, output: server.output(), fatal: String(fatal?.msg ?? ''), fatalLine: fatal }
 }
 
 /**
@@ -130,6 +133,106 @@ async function managedStyleDatabase(t: Teardown) {
   return { admin, database, role, url: url.toString(), db }
 }
 
+/**
+ * A stand-in for apt-get that behaves as apt does where it matters: it records every call, holds "the dpkg
+ * lock" while it installs (without -o DPkg::Lock::Timeout a second apt-get fails at once, as the real one does),
+ * takes a second to install, and then the fake PostgreSQL 15 with PostGIS exists under `pgRoot`.
+ */
+function fakeAptGet(dir: string, pgRoot: string, { failInstall = false, listsLockedOnce = false } = {}) {
+  const script = path.join(dir, 'apt-get')
+  const calls = path.join(dir, 'calls')
+  writeFileSync(
+    script,
+    `#!/bin/sh
+echo "$*" >> '${calls}'
+case " $* " in
+  *" update "*)
+    if [ ${listsLockedOnce ? 1 : 0} = 1 ] && mkdir '${dir}/lists-locked-once' 2>/dev/null; then
+      echo "E: Could not get lock /var/lib/apt/lists/lock. It is held by process 4242 (apt-get)" >&2; exit 100
+    fi
+    exit 0 ;;
+esac
+if [ ${failInstall ? 1 : 0} = 1 ]; then echo "E: Unable to locate package postgresql-15-postgis-3" >&2; exit 100; fi
+until mkdir '${dir}/dpkg-lock' 2>/dev/null; do
+  case "$*" in
+    *DPkg::Lock::Timeout=*) sleep 0.1 ;;
+    *) echo "E: Could not get lock /var/lib/dpkg/lock-frontend. It is held by process 4242 (apt-get)" >&2; exit 100 ;;
+  esac
+done
+sleep 1
+mkdir -p '${pgRoot}/15/bin' '${pgRoot}/share/extension'
+printf '#!/bin/sh\necho ${pgRoot}/share\n' > '${pgRoot}/15/bin/pg_config'
+chmod +x '${pgRoot}/15/bin/pg_config'
+touch '${pgRoot}/15/bin/pg_ctl' '${pgRoot}/share/extension/postgis.control'
+rmdir '${dir}/dpkg-lock'
+`,
+    { mode: 0o755 },
+  )
+  return { script, calls: () => readFileSync(calls, 'utf8').trim().split('\n') }
+}
+
+t.test('installing missing packages with apt-get', async (t) => {
+  t.test('two first starts at once both succeed, and install once', async (t) => {
+    const dir = tempDir(t, 'setu-apt-')
+    const pgRoot = path.join(dir, 'pg')
+    const apt = fakeAptGet(dir, pgRoot)
+    const options = { pgRoot, canInstall: true, aptGet: apt.script, installLock: path.join(dir, 'install.lock') }
+    const code = `import('./src/db/local-cluster.ts').then((m) => console.log(JSON.stringify(m.ensureServerBinaries(() => {}, ${JSON.stringify(options)}))))`
+    const start = () => {
+      const child = spawn(process.execPath, ['--import', 'tsx', '-e', code], { cwd: PROJECT_ROOT, stdio: ['ignore', 'pipe', 'pipe'] })
+      let out = ''
+      child.stdout.on('data', (d) => (out += d))
+      child.stderr.on('data', (d) => (out += d))
+      return once(child, 'exit').then(([status]) => ({ status, out }))
+    }
+    const results = await Promise.all([start(), start()])
+    for (const r of results) {
+      t.equal(r.status, 0, r.out)
+      t.same(JSON.parse(r.out), { version: 15, bindir: path.join(pgRoot, '15', 'bin') })
+    }
+    const calls = apt.calls()
+    t.same(calls.map((c) => c.split(' ').slice(2, 3)[0]), ['update', 'install'], 'one update and one install, by one process')
+    t.ok(calls.every((c) => c.startsWith('-o DPkg::Lock::Timeout=600 ')), 'every call waits for the dpkg lock')
+    t.match(calls[1], 'install -y -qq --no-install-recommends postgresql-15 postgresql-15-postgis-3')
+  })
+
+  t.test('dpkg busy with another installer (unattended-upgrades): waits for its lock instead of failing', async (t) => {
+    const dir = tempDir(t, 'setu-apt-')
+    const pgRoot = path.join(dir, 'pg')
+    const apt = fakeAptGet(dir, pgRoot)
+    mkdirSync(path.join(dir, 'dpkg-lock'))
+    spawn('sh', ['-c', `sleep 1.5; rmdir '${path.join(dir, 'dpkg-lock')}'`], { stdio: 'ignore' })
+    const started = Date.now()
+    const found = ensureServerBinaries(() => {}, { pgRoot, canInstall: true, aptGet: apt.script, installLock: path.join(dir, 'lock') })
+    t.same(found, { version: 15, bindir: path.join(pgRoot, '15', 'bin') })
+    t.ok(Date.now() - started >= 1500, 'waited for the other installer')
+  })
+
+  t.test('package lists locked by another apt-get: waits for it, then installs', async (t) => {
+    const dir = tempDir(t, 'setu-apt-')
+    const pgRoot = path.join(dir, 'pg')
+    const apt = fakeAptGet(dir, pgRoot, { listsLockedOnce: true })
+    const logs: string[] = []
+    const found = ensureServerBinaries((m) => logs.push(m), { pgRoot, canInstall: true, aptGet: apt.script, installLock: path.join(dir, 'lock') })
+    t.same(found, { version: 15, bindir: path.join(pgRoot, '15', 'bin') })
+    t.same(apt.calls().map((c) => c.split(' ')[2]), ['update', 'update', 'install'])
+    t.same(logs, ['installing postgresql-15 postgresql-15-postgis-3 with apt-get (first run only)'])
+  })
+
+  t.test('a failing install: a clear message with apt-get\'s reason and what to do, no stack trace', async (t) => {
+    const dir = tempDir(t, 'setu-apt-')
+    const pgRoot = path.join(dir, 'pg')
+    const apt = fakeAptGet(dir, pgRoot, { failInstall: true })
+    const err = errorOf(() =>
+      ensureServerBinaries(() => {}, { pgRoot, canInstall: true, aptGet: apt.script, installLock: path.join(dir, 'lock') }),
+    )
+    t.type(err, ClusterSetupError)
+    t.match(err?.message, /^apt-get install failed \(exit 100\):\nE: Unable to locate package postgresql-15-postgis-3\n/)
+    t.match(err?.message, 'sudo apt-get install postgresql-15 postgresql-15-postgis-3')
+    t.match(err?.message, 'DATABASE_URL')
+  })
+})
+
 t.test('a role that may not create PostGIS is stopped before any migration, told what an administrator must run', async (t) => {
   const target = await managedStyleDatabase(t)
   t.same(await contents(target.db), UNTOUCHED, 'starts empty')
@@ -167,15 +270,16 @@ t.test('a role that may not create PostGIS is stopped before any migration, told
 t.test('the server refuses such a database at start: exit 1, the message without a stack trace, nothing written', async (t) => {
   const target = await managedStyleDatabase(t)
   const started = Date.now()
-  const { code, signal, output } = await serverExit({ DATABASE_URL: target.url })
+  const { code, signal, output, fatal, fatalLine } = await serverExit({ DATABASE_URL: target.url })
   t.equal(signal, null, `exited by itself (after ${Date.now() - started} ms)`)
   t.equal(code, 1)
   t.match(
-    output,
-    `[setu] could not start: Database "${target.database}" lacks the extension postgis, and role "${target.role}" may not create it`,
+    fatal,
+    `could not start: Database "${target.database}" lacks the extension postgis, and role "${target.role}" may not create it`,
   )
-  t.match(output, `connected to database "${target.database}":\n  CREATE EXTENSION postgis;\n`)
-  t.notMatch(output, /^\s+at /m, 'no stack trace')
+  t.match(fatal, `connected to database "${target.database}":\n  CREATE EXTENSION postgis;\n`)
+  t.notOk(fatalLine && 'err' in fatalLine, 'no stack trace')
+  t.notMatch(output, /^\s+at /m, 'no stack trace outside the log either')
   t.notMatch(output, 'permission denied', 'not the raw error from inside the migration')
   t.same(await contents(target.db), UNTOUCHED, 'nothing written')
 })
@@ -247,10 +351,11 @@ t.test('a PostgreSQL server without PostGIS installed at all', async (t) => {
   t.match(err?.message, expected)
   t.match(err?.message, 'unset DATABASE_URL')
 
-  const { code, signal, output } = await serverExit({ DATABASE_URL: url })
+  const { code, signal, output, fatal, fatalLine } = await serverExit({ DATABASE_URL: url })
   t.equal(signal, null, 'exited by itself')
   t.equal(code, 1)
-  t.match(output, `[setu] could not start: ${expected}`)
-  t.notMatch(output, /^\s+at /m, 'no stack trace')
+  t.match(fatal, `could not start: ${expected}`)
+  t.notOk(fatalLine && 'err' in fatalLine, 'no stack trace')
+  t.notMatch(output, /^\s+at /m, 'no stack trace outside the log either')
   t.same(await contents(db), UNTOUCHED, 'nothing written')
 })

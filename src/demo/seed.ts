@@ -11,8 +11,8 @@ import { mousService } from '../modules/mous/service.js'
 import { CreateReferralLink } from '../modules/referral-links/schemas.js'
 import { referralLinksService } from '../modules/referral-links/service.js'
 import { Problem } from '../lib/problem.js'
-import type { Db } from './client.js'
-import { PROJECT_ROOT } from './database.js'
+import type { Db } from '../db/client.js'
+import { PROJECT_ROOT } from '../db/database.js'
 
 /** external_ids scheme of every demo provider: how a reload finds its own rows and never touches others. */
 export const DEMO_SCHEME = 'setu-demo'
