@@ -15,12 +15,17 @@ export type Db = NodePgDatabase<typeof schema> & { $client: pg.Pool }
 export interface DbOptions {
   /** Pool size. */
   max?: number
-  /** Session time zone: current_date, and so every "today" in SQL, follows this calendar (TIME_ZONE). */
+  /** Session time zone: setu_today(), and so every "today" in SQL, follows this calendar (TIME_ZONE). */
   timeZone?: string
+  /** A fixed "today" (YYYY-MM-DD) for setu_today() on every connection: tests run the date logic on another day. */
+  today?: string
 }
 
-export function createDb(connectionString: string, { max = 10, timeZone = 'UTC' }: DbOptions = {}): Db {
-  const pool = new pg.Pool({ connectionString, max, application_name: 'setu', options: `-c TimeZone=${timeZone}` })
+export function createDb(connectionString: string, { max = 10, timeZone = 'UTC', today }: DbOptions = {}): Db {
+  // Checked here because it is written into the startup options, where a space would start another option.
+  if (today !== undefined && !/^\d{4}-\d{2}-\d{2}$/.test(today)) throw new Error(`today must be YYYY-MM-DD, not ${today}`)
+  const options = `-c TimeZone=${timeZone}${today ? ` -c setu.today=${today}` : ''}`
+  const pool = new pg.Pool({ connectionString, max, application_name: 'setu', options })
   return drizzle(pool, { schema }) as Db
 }
 
