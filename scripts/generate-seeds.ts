@@ -10,13 +10,14 @@ import { sql } from 'drizzle-orm'
 import { createDb, type Db } from '../src/db/client.js'
 import { PROJECT_ROOT } from '../src/db/database.js'
 import { assertPostgisAvailable } from '../src/db/migrate.js'
-import { DEMO_SCHEME, DEMO_NOTE_PREFIX, DEMO_NAME_SUFFIX } from '../src/demo/seed.js'
+import { DEMO_SCHEME, DEMO_NOTE_PREFIX, DEMO_NAME_SUFFIX, SEED_ANCHOR_DATE } from '../src/demo/seed.js'
 import { configOrExit, databaseOrExit } from './cli.js'
 
 const SEEDS = path.join(PROJECT_ROOT, 'seeds')
 const DECIMALS = 5
-// The day the demo set is anchored to: funding end dates are spread around it.
-const REFERENCE_DAY = '2026-11-23'
+// The day the demo set is anchored to: funding end dates are spread around it, and the loader moves every
+// date by the days between it and the database's today.
+const REFERENCE_DAY = SEED_ANCHOR_DATE
 
 type Country = 'BGD' | 'KHM'
 type LatLon = [number, number]

@@ -16,7 +16,7 @@ export type Executor = Pick<Db, 'execute'>
 export interface DbOptions {
   /** Pool size. */
   max?: number
-  /** Session time zone: current_date, and so every "today" in SQL, follows this calendar (TIME_ZONE). */
+  /** Session time zone: setu_today(), and so every "today" in SQL, follows this calendar (TIME_ZONE). */
   timeZone?: string
   /**
    * How long a query may wait for a connection, whether a new one is being opened or every pooled one is
@@ -31,13 +31,21 @@ export interface DbOptions {
   statementTimeoutMs?: number
   /** Where pool errors are reported; they are never fatal. */
   onError?: (err: Error) => void
+  /** A fixed "today" (YYYY-MM-DD) for setu_today() on every connection: tests run the date logic on another day. */
+  today?: string
 }
 
 export function createDb(
   connectionString: string,
-  { max = 10, timeZone = 'UTC', connectTimeoutMs = 5000, statementTimeoutMs = 0, onError = () => {} }: DbOptions = {},
+  { max = 10, timeZone = 'UTC', connectTimeoutMs = 5000, statementTimeoutMs = 0, onError = () => {}, today }: DbOptions = {},
 ): Db {
-  const options = [`-c TimeZone=${timeZone}`, ...(statementTimeoutMs > 0 ? [`-c statement_timeout=${statementTimeoutMs}`] : [])]
+  // Checked here because it is written into the startup options, where a space would start another option.
+  if (today !== undefined && !/^\d{4}-\d{2}-\d{2}$/.test(today)) throw new Error(`today must be YYYY-MM-DD, not ${today}`)
+  const options = [
+    `-c TimeZone=${timeZone}`,
+    ...(statementTimeoutMs > 0 ? [`-c statement_timeout=${statementTimeoutMs}`] : []),
+    ...(today ? [`-c setu.today=${today}`] : []),
+  ]
   const pool = new pg.Pool({
     connectionString,
     max,

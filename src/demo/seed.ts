@@ -40,16 +40,23 @@ const readJson = (file: string): unknown => JSON.parse(readFileSync(path.join(SE
 export const readDemoAreas = (file: string) => readJson(path.join('areas', file))
 
 /**
- * The demo set was generated around this date. On load every date in it moves forward by the days since, so
- * funding ends, MOU expiries and verification ages keep their distance from today and the demo network keeps
- * its mix of ok, at-risk and broken links instead of decaying into "all broken" as the calendar moves.
+ * The demo set was generated around this date. On load every date in it moves by the days between it and the
+ * database's today (setu_today(), the day every date rule reads), so funding ends, MOU expiries and
+ * verification ages keep their distance from today and the demo network keeps its mix of ok, at-risk and
+ * broken links on any date instead of decaying into "all broken" as the calendar moves.
  */
 export const SEED_ANCHOR_DATE = '2026-11-23'
 const DATE_FIELDS = new Set(['funded_until', 'on', 'signed_on', 'expires_on', 'established_on', 'last_used_on'])
 const DAY_MS = 86_400_000
 
-export const daysSinceSeedAnchor = (today = new Date()) =>
-  Math.max(0, Math.floor((Date.UTC(today.getUTCFullYear(), today.getUTCMonth(), today.getUTCDate()) - Date.parse(SEED_ANCHOR_DATE)) / DAY_MS))
+/** Days from the anchor to `today` (YYYY-MM-DD), negative before it. */
+export const daysSinceSeedAnchor = (today: string) => Math.round((Date.parse(today) - Date.parse(SEED_ANCHOR_DATE)) / DAY_MS)
+
+/** The day the database's date rules read as today. */
+export async function databaseToday(db: Db): Promise<string> {
+  const { rows } = await db.execute<{ today: string }>(sql`SELECT setu_today()::text AS today`)
+  return rows[0].today
+}
 
 export function shiftDemoDates<T>(value: T, days: number): T {
   if (days === 0 || value === null || typeof value !== 'object') return value
@@ -64,16 +71,18 @@ export function shiftDemoDates<T>(value: T, days: number): T {
   ) as T
 }
 
-const readDemoRows = <T>(file: string) => shiftDemoDates(readJson(file) as T[], daysSinceSeedAnchor())
+/** The rows of a seed file: as committed (dated around the anchor), or moved to `today` when it is given. */
+const readDemoRows = <T>(file: string, today?: string) =>
+  shiftDemoDates(readJson(file) as T[], today === undefined ? 0 : daysSinceSeedAnchor(today))
 
-export const readDemoProviders = () => readDemoRows<Record<string, unknown>>('providers.json')
+export const readDemoProviders = (today?: string) => readDemoRows<Record<string, unknown>>('providers.json', today)
 
 /** A seeds/mous.json row: a POST /v1/providers/{id}/mous body plus the provider's demo id and the document_ref it renews. */
 export type DemoMouRow = Record<string, unknown> & { provider: string; renews?: string; document_ref: string }
 /** A seeds/referral-links.json row: a POST /v1/referral-links body with demo ids in place of provider uuids. */
 export type DemoLinkRow = Record<string, unknown> & { from: string; to: string }
-export const readDemoMous = () => readDemoRows<DemoMouRow>('mous.json')
-export const readDemoLinks = () => readDemoRows<DemoLinkRow>('referral-links.json')
+export const readDemoMous = (today?: string) => readDemoRows<DemoMouRow>('mous.json', today)
+export const readDemoLinks = (today?: string) => readDemoRows<DemoLinkRow>('referral-links.json', today)
 
 export interface AreaLoadCounts {
   inserted: number
@@ -147,7 +156,7 @@ export interface ProviderLoadCounts {
  * are (so a referral link made against the demo set survives a reload) and not inserted twice.
  */
 export async function loadDemoProviders(db: Db): Promise<ProviderLoadCounts> {
-  const rows = readDemoProviders()
+  const rows = readDemoProviders(await databaseToday(db))
   const references = await providerReferences(db)
   return db.transaction(async (tx) => {
     const unreferenced = references.map(
@@ -211,8 +220,9 @@ export interface NetworkLoadCounts {
  * setu-demo id, so the seed files never hold uuids. Run after loadDemoProviders, in one transaction.
  */
 export async function loadDemoNetwork(db: Db): Promise<NetworkLoadCounts> {
-  const mouRows = readDemoMous()
-  const linkRows = readDemoLinks()
+  const today = await databaseToday(db)
+  const mouRows = readDemoMous(today)
+  const linkRows = readDemoLinks(today)
   return db.transaction(async (tx) => {
     const txDb = tx as unknown as Db
     const { rows: ids } = await tx.execute<{ demo_id: string; id: string }>(sql`

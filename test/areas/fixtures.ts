@@ -1,10 +1,11 @@
-// Hand-written GeoJSON for the area tests: rectangles whose overlaps are easy to compute by hand.
-import { existsSync, readFileSync } from 'node:fs'
-import path from 'node:path'
+// Hand-written GeoJSON for the area tests: rectangles whose overlaps are easy to compute by hand; and the
+// real boundary files of ../shared/data for the tests that need them.
+import { readSharedJson, sharedPath, skipWithoutShared } from '../helpers/shared-data.js'
 
-export const SHARED_BOUNDARIES = path.resolve('/work/shared/data/boundaries')
-export const sharedDataPresent = () => existsSync(path.join(SHARED_BOUNDARIES, 'BGD_ADM4.geojson'))
-export const readShared = (file: string) => JSON.parse(readFileSync(path.join(SHARED_BOUNDARIES, file), 'utf8'))
+export const SHARED_BOUNDARIES = sharedPath('boundaries')
+export const readShared = (file: string) => readSharedJson(`boundaries/${file}`)
+/** tap's `skip` option for a test reading these boundary files (see skipWithoutShared). */
+export const skipWithoutBoundaries = (...files: string[]) => skipWithoutShared(...files.map((f) => `boundaries/${f}`))
 
 export const rect = (x1: number, y1: number, x2: number, y2: number) => ({
   type: 'Polygon',

@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify'
 import { buildApp, type AppConfig } from '../../src/app.js'
 import type { Db } from '../../src/db/client.js'
-import { createTestDatabase } from './db.js'
+import { createTestDatabase, type TestDatabaseOptions } from './db.js'
 
 export const testConfig: AppConfig = {
   LOG_LEVEL: 'silent',
@@ -16,8 +16,8 @@ interface Teardown {
 }
 
 /** The production app over a fresh, migrated database of its own; both are removed when the test ends. */
-export async function buildTestApp(t: Teardown, config: Partial<AppConfig> = {}): Promise<{ app: FastifyInstance; db: Db; dbUrl: string }> {
-  const database = await createTestDatabase()
+export async function buildTestApp(t: Teardown, config: Partial<AppConfig> = {}, options: TestDatabaseOptions = {}): Promise<{ app: FastifyInstance; db: Db; dbUrl: string }> {
+  const database = await createTestDatabase(options)
   const app = await buildApp({ ...testConfig, ...config }, { db: database.db })
   t.teardown(async () => {
     await app.close()

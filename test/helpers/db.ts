@@ -116,12 +116,22 @@ export interface TestDatabase {
   drop(): Promise<void>
 }
 
-export async function createTestDatabase(): Promise<TestDatabase> {
+export interface TestDatabaseOptions {
+  /**
+   * The day setu_today() reads on every connection (YYYY-MM-DD). Defaults to SETU_TEST_TODAY, so that
+   * `SETU_TEST_TODAY=2027-11-30 npm test` runs the whole suite's date logic on that day; unset, the real date.
+   */
+  today?: string
+}
+
+export const testToday = (options: TestDatabaseOptions = {}) => options.today ?? (process.env.SETU_TEST_TODAY || undefined)
+
+export async function createTestDatabase(options: TestDatabaseOptions = {}): Promise<TestDatabase> {
   const template = await ensureTemplate()
   const name = `setu_t_${process.pid}_${randomBytes(4).toString('hex')}`
   await withAdmin((admin) => admin.query(`CREATE DATABASE "${name}" TEMPLATE "${template}"`))
   const url = serverUrl(name)
-  const db = createDb(url, { max: 5 })
+  const db = createDb(url, { max: 5, today: testToday(options) })
   return {
     name,
     url,

@@ -67,7 +67,7 @@ export async function insertVerifiedProvider(db: Db, p: ProviderSeed): Promise<s
   const id = p.id ?? randomUUID()
   const name = p.name ?? `Provider ${id.slice(0, 8)}`
   const point = sql`ST_SetSRID(ST_MakePoint(${p.lon}, ${p.lat}), 4326)`
-  const verifiedOn = p.verified_on === undefined ? sql`current_date` : sql`${p.verified_on}::date`
+  const verifiedOn = p.verified_on === undefined ? sql`setu_today()` : sql`${p.verified_on}::date`
   await db.execute(sql`
     INSERT INTO providers (id, name, search_text, kind, categories, location, area_pcodes, status, funded_until, verified_on)
     VALUES (${id}, ${name}, ${name.toLowerCase()}, ${p.kind ?? 'ngo'}, ${sql.param(p.categories ?? ['health'])}::text[],

@@ -207,7 +207,7 @@ t.test('the query reads the links near the start, not the rest of the network', 
   // for the planner to look providers up by key, as in production, rather than scan a tiny table).
   await db.execute(sql`
     INSERT INTO providers (name, search_text, kind, categories, location, verified_on)
-    SELECT 'Far ' || g, 'far ' || g, 'ngo', ARRAY['legal', 'health'], ST_SetSRID(ST_MakePoint(91 + g * 0.001, 24), 4326), current_date
+    SELECT 'Far ' || g, 'far ' || g, 'ngo', ARRAY['legal', 'health'], ST_SetSRID(ST_MakePoint(91 + g * 0.001, 24), 4326), setu_today()
     FROM generate_series(0, 999) g`)
   await db.execute(sql`
     INSERT INTO referral_links (from_provider_id, to_provider_id, categories, basis)

@@ -2,20 +2,21 @@
 import t from 'tap'
 import { buildTestApp } from '../helpers/app.js'
 import { insertMou, insertProvider } from '../helpers/factories.js'
-
-const isoDay = (offsetDays: number) => new Date(Date.now() + offsetDays * 86_400_000).toISOString().slice(0, 10)
+import { dayOffset } from '../referral-links/util.js'
 
 t.test('mou_status per category on reads, and the mou_status filter on list and nearest', async (t) => {
   const { app, db } = await buildTestApp(t)
+  // Days relative to the database's today, which SETU_TEST_TODAY may move, never the process clock.
+  const isoDay = (offsetDays: number) => dayOffset(db, offsetDays)
   // Four shelters near Phnom Penh, one per MOU situation; distances grow with the index.
   const signed = await insertProvider(db, { name: 'A signed', lat: 11.56, lon: 104.92, categories: ['shelter', 'health'] })
   const negotiating = await insertProvider(db, { name: 'B negotiating', lat: 11.57, lon: 104.93, categories: ['shelter'] })
   const lapsed = await insertProvider(db, { name: 'C lapsed', lat: 11.6, lon: 104.95, categories: ['shelter'] })
   const none = await insertProvider(db, { name: 'D none', lat: 11.65, lon: 105.0, categories: ['shelter'] })
-  await insertMou(db, { provider_id: signed, categories: ['shelter'], status: 'signed', signed_on: isoDay(-100), expires_on: isoDay(300) })
+  await insertMou(db, { provider_id: signed, categories: ['shelter'], status: 'signed', signed_on: await isoDay(-100), expires_on: await isoDay(300) })
   await insertMou(db, { provider_id: negotiating, categories: ['shelter'], status: 'draft' })
   // Signed, but its expires_on has passed: reads as expired with no job having run.
-  await insertMou(db, { provider_id: lapsed, categories: ['shelter'], status: 'signed', signed_on: isoDay(-800), expires_on: isoDay(-1) })
+  await insertMou(db, { provider_id: lapsed, categories: ['shelter'], status: 'signed', signed_on: await isoDay(-800), expires_on: await isoDay(-1) })
 
   const one = await app.inject({ url: `/v1/providers/${signed}` })
   t.equal(one.statusCode, 200)

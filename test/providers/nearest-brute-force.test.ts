@@ -1,21 +1,20 @@
 // Nearest against an independent brute force over every stored row, with Bangladesh's real health
 // facilities and a synthetic Cambodian directory loaded together, queried near both countries' borders.
-import { existsSync, readFileSync } from 'node:fs'
 import t from 'tap'
 import { buildTestApp } from '../helpers/app.js'
+import { readSharedJson, skipWithoutShared } from '../helpers/shared-data.js'
 import type { ProviderInput } from '../../src/modules/providers/schemas.js'
 import { providersService } from '../../src/modules/providers/service.js'
 import { haversineLocalM, haversineM, relDiff, seededRandom, vincentyM } from './helpers.js'
 
-const DATA = '/work/shared/data'
-const HEALTH = `${DATA}/facilities/BGD_health_facilities_hotosm.geojson`
-const BGD_OUTLINE = `${DATA}/boundaries/BGD_ADM0.geojson`
+const HEALTH = 'facilities/BGD_health_facilities_hotosm.geojson'
+const BGD_OUTLINE = 'boundaries/BGD_ADM0.geojson'
 
 type Point = { lat: number; lon: number }
 type Feature = { geometry: { type: string; coordinates: unknown }; properties: Record<string, string | null> }
 
 function bgdHealthProviders(): ProviderInput[] {
-  const { features } = JSON.parse(readFileSync(HEALTH, 'utf8')) as { features: Feature[] }
+  const { features } = readSharedJson(HEALTH) as { features: Feature[] }
   return features.map((f) => {
     const [lon, lat] = f.geometry.coordinates as [number, number]
     const p = f.properties
@@ -47,7 +46,7 @@ function khmSyntheticProviders(n: number): ProviderInput[] {
 
 /** Points just inside, on and outside Bangladesh's border: every nth vertex of its outline, nudged. */
 function bgdBorderPoints(count: number): Point[] {
-  const outline = JSON.parse(readFileSync(BGD_OUTLINE, 'utf8')) as { features: Feature[] }
+  const outline = readSharedJson(BGD_OUTLINE) as { features: Feature[] }
   const polygons = outline.features[0].geometry.coordinates as number[][][][]
   const ring = polygons.reduce((a, b) => (b[0].length > a[0].length ? b : a))[0]
   const step = Math.floor(ring.length / count)
@@ -89,11 +88,7 @@ const BETWEEN: Point[] = [
   { lat: 15.5, lon: 99 }, // western Thailand
 ]
 
-t.test('nearest agrees with a brute-force haversine over BGD and KHM data loaded together', async (t) => {
-  if (!existsSync(HEALTH) || !existsSync(BGD_OUTLINE)) {
-    t.pass(`data set absent (${DATA}); nothing to compare`)
-    return
-  }
+t.test('nearest agrees with a brute-force haversine over BGD and KHM data loaded together', { skip: skipWithoutShared(HEALTH, BGD_OUTLINE) }, async (t) => {
   const { app, db } = await buildTestApp(t)
   const service = providersService(db)
   const inputs = [...bgdHealthProviders(), ...khmSyntheticProviders(4000)]

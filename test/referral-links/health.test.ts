@@ -136,7 +136,7 @@ t.test('health is computed on read: a provider change shows at once', async (t) 
   t.equal((await app.inject({ url: `/v1/referral-links/${id}` })).json().health, 'ok')
   await db.execute(sql`UPDATE providers SET status = 'closed' WHERE id = ${b}`)
   t.equal((await app.inject({ url: `/v1/referral-links/${id}` })).json().health, 'broken')
-  await db.execute(sql`UPDATE providers SET status = 'active', funded_until = current_date + 5 WHERE id = ${b}`)
+  await db.execute(sql`UPDATE providers SET status = 'active', funded_until = setu_today() + 5 WHERE id = ${b}`)
   t.equal((await app.inject({ url: `/v1/referral-links/${id}` })).json().health, 'at_risk')
 })
 

@@ -12,7 +12,7 @@ import { insertMou, insertVerifiedProvider } from '../helpers/factories.js'
 const WEST = 'Pacific/Pago_Pago' // UTC-11
 const EAST = 'Pacific/Kiritimati' // UTC+14
 
-const today = async (db: Db) => (await db.execute<{ d: string }>(sql`SELECT current_date::text AS d`)).rows[0].d
+const today = async (db: Db) => (await db.execute<{ d: string }>(sql`SELECT setu_today()::text AS d`)).rows[0].d
 
 t.test('an MOU expiring today in one zone has already expired in a zone a day ahead', async (t) => {
   const database = await createTestDatabase()

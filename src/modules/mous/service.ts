@@ -5,6 +5,7 @@ import type { Db } from '../../db/client.js'
 import { CursorTimestamp, decodeCursor, toPage } from '../../lib/pagination.js'
 import { conflict, notFound, unprocessable } from '../../lib/problem.js'
 import { assertVersion } from '../../lib/if-match.js'
+import { today } from '../../lib/today.js'
 import type { CreateMou, ListMousQuery, Mou, MouHistoryEntry, PatchMou } from './schemas.js'
 import { mouEffectiveStatus, type MouStatus } from './sql.js'
 
@@ -216,7 +217,7 @@ export function mousService(db: Db) {
       }
       if (q.expiring_within_days !== undefined) {
         c.push(sql`${mouEffectiveStatus('m')} = 'signed'
-          AND m.expires_on BETWEEN current_date AND current_date + ${q.expiring_within_days}::int`)
+          AND m.expires_on BETWEEN ${today} AND ${today} + ${q.expiring_within_days}::int`)
       }
       if (q.cursor) {
         const [createdAt, lastId] = decodeCursor(q.cursor, CursorKey)

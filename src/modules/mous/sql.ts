@@ -1,6 +1,7 @@
 // MOU status SQL that other modules compose: the effective status of an MOU and a provider's MOU status
 // per category. Aliases inside these fragments are prefixed `mou_` so they never shadow the caller's.
 import { sql, type SQL } from 'drizzle-orm'
+import { today } from '../../lib/today.js'
 
 export const MOU_STATUSES = ['draft', 'negotiating', 'signed', 'expired', 'terminated'] as const
 export type MouStatus = (typeof MOU_STATUSES)[number]
@@ -11,11 +12,11 @@ export type ProviderMouStatus = (typeof PROVIDER_MOU_STATUSES)[number]
 
 /**
  * The status of the MOU row `alias` as everyone reads it: a signed MOU past its expires_on is expired.
- * The rule itself lives in the SQL function mou_effective_status (migration 0001); current_date makes
- * every reader agree on "today" with the database, not with a Node process clock.
+ * The rule itself lives in the SQL function mou_effective_status (migration 0001); `today` (setu_today())
+ * makes every reader agree on "today" with the database, not with a Node process clock.
  */
 export const mouEffectiveStatus = (alias: string) =>
-  sql<MouStatus>`mou_effective_status(${sql.identifier(alias)}.status, ${sql.identifier(alias)}.expires_on, current_date)`
+  sql<MouStatus>`mou_effective_status(${sql.identifier(alias)}.status, ${sql.identifier(alias)}.expires_on, ${today})`
 
 /**
  * A provider's MOU status for one category (text): signed when an effectively signed MOU covers it;

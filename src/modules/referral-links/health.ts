@@ -2,6 +2,7 @@
 // receiving provider's MOUs, so it is never stored and never stale; the list's `health` filter, pathways
 // and the area network all use this same fragment.
 import { sql, type SQL } from 'drizzle-orm'
+import { today } from '../../lib/today.js'
 import { mouEffectiveStatus } from '../mous/sql.js'
 
 export const LINK_HEALTHS = ['ok', 'at_risk', 'broken'] as const
@@ -52,8 +53,8 @@ export const REASON_CODES = [
  */
 export function linkHealth(link: string, s: HealthSettings): SQL {
   const l = sql.identifier(link)
-  const soon = sql`(current_date + ${s.atRiskDays}::int)`
-  const staleBefore = sql`(current_date - make_interval(months => ${s.staleMonths}::int))::date`
+  const soon = sql`(${today} + ${s.atRiskDays}::int)`
+  const staleBefore = sql`(${today} - make_interval(months => ${s.staleMonths}::int))::date`
   const signed = (alias: string) => sql`${mouEffectiveStatus(alias)} = 'signed'`
   return sql`(
     SELECT CASE WHEN bool_or(hl_r.severity = 'broken') THEN 'broken'
@@ -71,9 +72,9 @@ export function linkHealth(link: string, s: HealthSettings): SQL {
       CROSS JOIN LATERAL (VALUES
         (1, hl_p.status = 'closed', 'broken', '_provider_closed', 'the %s provider %s is closed', NULL::date),
         (2, hl_p.status = 'suspended', 'broken', '_provider_suspended', 'the %s provider %s is suspended', NULL),
-        (3, hl_p.funded_until < current_date, 'broken', '_funding_ended',
+        (3, hl_p.funded_until < ${today}, 'broken', '_funding_ended',
             'funding of the %s provider %s ended on %s', hl_p.funded_until),
-        (4, hl_p.funded_until BETWEEN current_date AND ${soon}, 'at_risk', '_funding_ends_soon',
+        (4, hl_p.funded_until BETWEEN ${today} AND ${soon}, 'at_risk', '_funding_ends_soon',
             'funding of the %s provider %s ends on %s', hl_p.funded_until),
         (5, hl_p.verified_on IS NULL, 'broken', '_never_verified', 'the %s provider %s has never been verified', NULL),
         (6, hl_p.verified_on < ${staleBefore}, 'broken', '_not_verified',
@@ -110,6 +111,6 @@ export function linkHealth(link: string, s: HealthSettings): SQL {
                             AND hl_cat = ANY (hl_m2.categories) AND ${signed('hl_m2')}
                             AND (hl_m2.expires_on IS NULL OR hl_m2.expires_on > ${soon}))) AS hl_soon
       WHERE ${l}.basis = 'mou' AND hl_m.provider_id = ${l}.to_provider_id AND ${signed('hl_m')}
-        AND hl_m.expires_on BETWEEN current_date AND ${soon} AND hl_soon.categories IS NOT NULL
+        AND hl_m.expires_on BETWEEN ${today} AND ${soon} AND hl_soon.categories IS NOT NULL
     ) AS hl_r)`
 }
