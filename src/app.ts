@@ -12,7 +12,7 @@ import {
 } from 'fastify-type-provider-zod'
 import type { Config } from './config.js'
 import type { Db } from './db/client.js'
-import { documentCommonProblems, registerProblemHandlers } from './lib/problem.js'
+import { documentCommonProblems, frameworkErrorProblem, registerProblemHandlers } from './lib/problem.js'
 import { createLogger, RequestLogController } from './logging.js'
 import type { Logger } from 'pino'
 import { openapiDocument } from './openapi.js'
@@ -44,6 +44,7 @@ export async function buildApp(config: AppConfig, { db, logger }: AppDeps): Prom
     logController: new RequestLogController(config.LOG_LEVEL),
     bodyLimit: config.BODY_LIMIT_BYTES,
     routerOptions: { ignoreTrailingSlash: true },
+    frameworkErrors: frameworkErrorProblem,
   }).withTypeProvider<ZodTypeProvider>()
 
   app.setValidatorCompiler(validatorCompiler)

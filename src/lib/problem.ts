@@ -79,6 +79,7 @@ const PROBLEM_DESCRIPTIONS: Record<number, string> = {
   409: 'The request conflicts with the current state',
   412: 'If-Match names a version other than the current one',
   413: 'The request body is too large',
+  414: 'A path segment is longer than 100 characters',
   415: 'The request body has an unsupported media type',
   422: 'The request is well-formed but breaks a rule: errors lists each one',
   429: 'Too many requests from this client; retry later',
@@ -202,9 +203,26 @@ function httpTitle(status: number) {
     413: 'Content Too Large',
     415: 'Unsupported Media Type',
     422: 'Unprocessable Content',
+    414: 'URI Too Long',
     429: 'Too Many Requests',
   }
   return titles[status] ?? 'Bad Request'
+}
+
+/**
+ * Fastify's own URL errors (a malformed percent-escape, a path parameter over its length limit) are raised
+ * before routing and skip the error handler; passed as the `frameworkErrors` option, this answers them as
+ * problems too.
+ */
+export function frameworkErrorProblem(error: FastifyError, request: FastifyRequest, reply: FastifyReply) {
+  const detail =
+    error.code === 'FST_ERR_MAX_PARAM_LENGTH'
+      ? 'A path segment is longer than this API accepts (100 characters)'
+      : error.code === 'FST_ERR_BAD_URL'
+        ? 'The URL is not correctly percent-encoded'
+        : 'The request cannot be routed'
+  const status = error.statusCode && error.statusCode >= 400 && error.statusCode < 500 ? error.statusCode : 400
+  return sendProblem(reply, request, new Problem(status, httpTitle(status), detail, { type: PROBLEM_TYPES.badRequest }))
 }
 
 export function registerProblemHandlers(app: FastifyInstance) {
@@ -222,7 +240,8 @@ export function registerProblemHandlers(app: FastifyInstance) {
 
 /**
  * Adds the problems every operation can answer to its documented responses, so that no route has to
- * remember them: a body can be malformed (400), too large (413) or of another media type (415);
+ * remember them: a body can be malformed (400), too large (413) or of another media type (415); a path
+ * parameter can be badly escaped (400) or too long (414);
  * anything can be rate limited (429); anything under /v1 needs the database (503 while it is away).
  * Must be added before @fastify/swagger collects the routes.
  */
@@ -232,6 +251,8 @@ export function documentCommonProblems(app: FastifyInstance) {
     if (!schema?.response || schema.hide) return
     const statuses = [429]
     if (schema.body) statuses.push(400, 413, 415)
+    // Path parameters pass through the router first, which refuses a malformed escape and a long segment.
+    if (route.url.includes(':')) statuses.push(400, 414)
     if (route.url.startsWith('/v1/')) statuses.push(503)
     const missing = statuses.filter((s) => schema.response![s] === undefined && schema.response![String(s)] === undefined)
     schema.response = { ...schema.response, ...problemResponses(...missing) }
