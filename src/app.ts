@@ -40,7 +40,10 @@ export type AppConfig = Pick<Config, 'LOG_LEVEL' | 'BODY_LIMIT_BYTES' | 'RATE_LI
 
 export async function buildApp(config: AppConfig, { db, logger }: AppDeps): Promise<FastifyInstance> {
   const app = Fastify({
-    loggerInstance: (logger ?? createLogger(config.LOG_LEVEL)) as FastifyBaseLogger,
+    // Silent and no logger given (tests): Fastify's no-op logger, which builds no child logger per request.
+    ...(logger || config.LOG_LEVEL !== 'silent'
+      ? { loggerInstance: (logger ?? createLogger(config.LOG_LEVEL)) as FastifyBaseLogger }
+      : { logger: false }),
     logController: new RequestLogController(config.LOG_LEVEL),
     bodyLimit: config.BODY_LIMIT_BYTES,
     routerOptions: { ignoreTrailingSlash: true },
