@@ -124,7 +124,7 @@ export interface TestDatabaseOptions {
   today?: string
 }
 
-export const testToday = (options: TestDatabaseOptions = {}) => options.today ?? (process.env.SETU_TEST_TODAY || undefined)
+const testToday = (options: TestDatabaseOptions = {}) => options.today ?? (process.env.SETU_TEST_TODAY || undefined)
 
 export async function createTestDatabase(options: TestDatabaseOptions = {}): Promise<TestDatabase> {
   const template = await ensureTemplate()

@@ -16,6 +16,7 @@ const today = async (db: Db) => (await db.execute<{ d: string }>(sql`SELECT setu
 
 t.test('an MOU expiring today in one zone has already expired in a zone a day ahead', async (t) => {
   const database = await createTestDatabase()
+  // No fixed today here, not even under SETU_TEST_TODAY: the two zones' own calendars are what is tested.
   const west = createDb(database.url, { max: 2, timeZone: WEST })
   const east = createDb(database.url, { max: 2, timeZone: EAST })
   const apps = { west: await buildApp(testConfig, { db: west }), east: await buildApp(testConfig, { db: east }) }
