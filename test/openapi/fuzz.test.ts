@@ -5,7 +5,6 @@
 // the value, the answer must not be a 5xx, a 4xx must be a problem document, and a refused write must
 // leave every table as it was.
 import { randomUUID } from 'node:crypto'
-import { sql } from 'drizzle-orm'
 import fc from 'fast-check'
 import type { FastifyInstance, InjectOptions } from 'fastify'
 import t from 'tap'
@@ -13,6 +12,7 @@ import type { Db } from '../../src/db/client.js'
 import { buildTestApp } from '../helpers/app.js'
 import { conformanceOf, formatViolation } from '../helpers/conformance.js'
 import { insertArea, insertVerifiedProvider } from '../helpers/factories.js'
+import { rowsChecksum } from '../helpers/rows.js'
 
 const SEED = Number(process.env.FUZZ_SEED ?? 20250007)
 // Generated values per field, after the fixed examples every field gets (see examplesFor).
@@ -430,18 +430,7 @@ function slotsOf(doc: JsonSchema, op: Operation, valid: Spec): Slot[] {
 }
 
 // ---------------------------------------------------------------------------------------------------
-// What every answer must satisfy
-
-async function rowsChecksum(db: Db): Promise<string> {
-  const { rows } = await db.execute<{ v: string }>(sql`
-    SELECT concat_ws(' | ',
-      (SELECT 'providers ' || count(*) || '/' || coalesce(sum(version), 0) || '/' || coalesce(max(updated_at)::text, '') FROM providers),
-      (SELECT 'referral_links ' || count(*) || '/' || coalesce(sum(version), 0) || '/' || coalesce(max(updated_at)::text, '') FROM referral_links),
-      (SELECT 'mous ' || count(*) || '/' || coalesce(sum(version), 0) || '/' || coalesce(max(updated_at)::text, '') FROM mous),
-      (SELECT 'mou_status_changes ' || count(*) || '/' || coalesce(max(id), 0) FROM mou_status_changes),
-      (SELECT 'areas ' || count(*) || '/' || coalesce(max(updated_at)::text, '') FROM areas)) AS v`)
-  return rows[0].v
-}
+// The sweep
 
 const short = (s: string, n = 300) => (s.length > n ? `${s.slice(0, n)}… (${s.length} characters)` : s)
 
