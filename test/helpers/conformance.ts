@@ -123,22 +123,27 @@ export function conformanceChecker(doc: OpenApiDocument, hidden: (method: string
     if (!content || Object.keys(content).length === 0) {
       if (hasBody) problems.push(`a ${actualType || 'body'} is sent but status ${statusKey} documents no content`)
     } else if (hasBody || actualType) {
-      const type = documentedType(content, actualType)
-      if (!type) {
+      const documented = documentedType(content, actualType)
+      if (!documented) {
         problems.push(`content type ${actualType || '(none)'} is not documented for ${statusKey} (documented: ${Object.keys(content).join(', ')})`)
-      } else if (hasBody && isJson(actualType) && content[type].schema !== undefined) {
+      }
+      // A JSON body under an undocumented JSON type is still checked against the documented JSON schema,
+      // so that one drift does not hide another behind it.
+      const type = documented ?? (isJson(actualType) ? Object.keys(content).find(isJson) : undefined)
+      if (type && hasBody && isJson(actualType) && content[type].schema !== undefined) {
         let body: unknown
         try {
           body = JSON.parse(sample.body)
         } catch {
           problems.push(`the body is not JSON: ${sample.body.slice(0, 200)}`)
         }
-        if (!problems.length) {
+        if (body !== undefined) {
           const validate =
             sample.route === undefined
               ? validator('404', '/components/schemas/Problem')
               : validator(`${method} ${route} ${statusKey} ${type}`, `${base}/${pointer(statusKey, 'content', type, 'schema')}`)
-          if (!validate(body)) problems.push(...(validate.errors ?? []).map(ajvMessage))
+          const against = type === documented ? '' : ` (against the ${type} schema)`
+          if (!validate(body)) problems.push(...(validate.errors ?? []).map((e) => ajvMessage(e) + against))
         }
       }
     }

@@ -72,6 +72,10 @@ t.test('the checker names the drift: status, content type, body', async (t) => {
     contentType: 'application/json',
     problems: [/content type application\/json is not documented for 404 \(documented: application\/problem\+json\)/],
   })
+  t.same(check(get(404, 'application/json', { title: 'y', status: 404 }))?.problems, [
+    'content type application/json is not documented for 404 (documented: application/problem+json)',
+    "body must have required property 'type' (against the application/problem+json schema)",
+  ], 'a wrong content type does not hide a wrong body')
   const bad = check(get(200, 'application/json', { id: 'nope', n: 1.5, extra: true }))
   t.match(bad?.problems, ['body must NOT have additional properties (extra)', 'body/id must match format "uuid"', 'body/n must be integer'])
   t.match(check(get(200, 'application/json', { id, n: 1, on: '2024-02-30' }))?.problems, [/body\/on must match format "date"/])
