@@ -1,6 +1,7 @@
 import type { FastifyInstance } from 'fastify'
 import { buildApp, type AppConfig } from '../../src/app.js'
 import type { Db } from '../../src/db/client.js'
+import { withConformance } from './conformance.js'
 import { createTestDatabase, type TestDatabaseOptions } from './db.js'
 
 export const testConfig: AppConfig = {
@@ -15,10 +16,13 @@ interface Teardown {
   teardown(fn: () => unknown): void
 }
 
-/** The production app over a fresh, migrated database of its own; both are removed when the test ends. */
+/**
+ * The production app over a fresh, migrated database of its own; both are removed when the test ends.
+ * Every response received through app.inject is checked against /openapi.json (see conformance.ts).
+ */
 export async function buildTestApp(t: Teardown, config: Partial<AppConfig> = {}, options: TestDatabaseOptions = {}): Promise<{ app: FastifyInstance; db: Db; dbUrl: string }> {
   const database = await createTestDatabase(options)
-  const app = await buildApp({ ...testConfig, ...config }, { db: database.db })
+  const app = await withConformance(() => buildApp({ ...testConfig, ...config }, { db: database.db }))
   t.teardown(async () => {
     await app.close()
     await database.drop()
