@@ -296,6 +296,9 @@ interface Plan {
 const listFormat = { limit: '10', format: 'json' }
 const plans: Record<string, Plan> = {
   'GET /healthz': { valid: () => spec() },
+  'GET /readyz': { valid: () => spec() },
+  'GET /v1': { valid: () => spec() },
+  'GET /': { valid: () => spec() },
   'GET /v1/areas': { valid: () => spec({ query: { country: 'BGD', admin_level: '2', parent: 'BD40', q: 'jess', geometry: 'false', ...listFormat } }) },
   'GET /v1/areas/locate': { valid: () => spec({ query: { lat: '23.1', lon: '89.2' } }) },
   'GET /v1/areas/{pcode}': { valid: () => spec({ path: { pcode: 'BD4041' }, query: { geometry: 'false', format: 'json' } }) },
