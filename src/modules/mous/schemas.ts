@@ -3,7 +3,7 @@ import { requireChange } from '../../lib/patch.js'
 import { CursorParam, Limit, Page } from '../../lib/pagination.js'
 import { Categories as CategoryList, Category, IdParams, IsoDate, Pcode } from '../../lib/vocabulary.js'
 import { FreeText, Text } from '../../lib/text.js'
-import { MOU_STATUSES, PROVIDER_MOU_STATUSES } from './sql.js'
+import { MOU_STATUSES, PROVIDER_MOU_STATUSES } from './repo.js'
 
 
 export const MouStatus = z.enum(MOU_STATUSES).meta({
