@@ -27,7 +27,7 @@ interface Asserts {
 
 /**
  * area_parts holds exactly the pieces of each area's current polygon: the pieces a fresh ST_Subdivide gives (so no
- * stale piece of an old polygon is left), at most 256 vertices each, and, computed independently of the
+ * stale piece of an old polygon is left), at most 64 vertices each, and, computed independently of the
  * subdivision, their union is the polygon.
  */
 async function checkPartsFollowAreas(t: Asserts, db: Db) {
@@ -37,8 +37,8 @@ async function checkPartsFollowAreas(t: Asserts, db: Db) {
     SELECT pcode FROM (SELECT * FROM stored EXCEPT SELECT * FROM fresh) x
     UNION SELECT pcode FROM (SELECT * FROM fresh EXCEPT SELECT * FROM stored) y`)
   t.same(stale.rows, [], 'every area has exactly the pieces of its current polygon')
-  const big = await db.execute(sql`SELECT pcode FROM area_parts WHERE ST_NPoints(geom) > 256 AND pcode IN (SELECT pcode FROM areas WHERE ST_IsValid(geom))`)
-  t.same(big.rows, [], 'no piece of a valid polygon has more than 256 vertices')
+  const big = await db.execute(sql`SELECT pcode FROM area_parts WHERE ST_NPoints(geom) > 64 AND pcode IN (SELECT pcode FROM areas WHERE ST_IsValid(geom))`)
+  t.same(big.rows, [], 'no piece of a valid polygon has more than 64 vertices')
   const mismatched = await db.execute(sql`
     SELECT a.pcode FROM areas a LEFT JOIN (SELECT pcode, ST_Union(geom) AS u FROM area_parts GROUP BY pcode) p ON p.pcode = a.pcode
     WHERE p.u IS NULL OR ST_Area(ST_SymDifference(p.u, a.geom)) > 1e-12 * ST_Area(a.geom)`)

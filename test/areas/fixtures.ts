@@ -22,7 +22,7 @@ export const divisions = () =>
     feature({ code: '20', name: 'Beta', bn: 'বেটা' }, rect(91, 23, 92, 24)),
   )
 
-// Many-vertex polygons for the area_parts tests: ST_Subdivide cuts anything over 256 vertices into pieces, and the
+// Many-vertex polygons for the area_parts tests: ST_Subdivide cuts anything over 64 vertices into pieces, and the
 // vertices it adds where a cut crosses a slanted edge are rounded. Coordinates carry 6 decimals like the source files.
 const r6 = (x: number) => Math.round(x * 1e6) / 1e6
 

@@ -89,9 +89,9 @@ t.test('all shared boundary files load into one consistent hierarchy', async (t)
   // area_parts on the real polygons: the lookups through the pieces against ST_Covers on the whole polygons, at
   // every vertex the subdivision added (where a plain ST_Covers on the pieces goes wrong) and at seeded random points.
   const pieces = await db.execute<{ areas: number; pieces: number; too_big: number }>(sql`
-    SELECT count(DISTINCT pcode)::int AS areas, count(*)::int AS pieces, count(*) FILTER (WHERE ST_NPoints(geom) > 256)::int AS too_big FROM area_parts`)
+    SELECT count(DISTINCT pcode)::int AS areas, count(*)::int AS pieces, count(*) FILTER (WHERE ST_NPoints(geom) > 64)::int AS too_big FROM area_parts`)
   t.same(pieces.rows[0].areas, 8 + 64 + 544 + 5160 + 25 + 197 + 1633, 'every area has pieces')
-  t.equal(pieces.rows[0].too_big, 0, 'no piece has more than 256 vertices')
+  t.equal(pieces.rows[0].too_big, 0, 'no piece has more than 64 vertices')
   const probes = await db.execute<{ kind: string; n: number; plain_differs: number; differs: number }>(sql`
     WITH added AS (
       SELECT ST_AsEWKB(d.geom) AS w FROM area_parts ap, ST_DumpPoints(ap.geom) d
