@@ -4,6 +4,7 @@ import path from 'node:path'
 import { sql } from 'drizzle-orm'
 import t from 'tap'
 import { importAreas, type AreaImportOptions } from '../../src/modules/areas/import.js'
+import { pcodesCovering } from '../../src/modules/areas/spatial.js'
 import { buildTestApp } from '../helpers/app.js'
 import { readShared, SHARED_BOUNDARIES, skipWithoutBoundaries } from './fixtures.js'
 
@@ -85,6 +86,32 @@ t.test('all shared boundary files load into one consistent hierarchy', { skip },
   const commune = (await app.inject({ url: `/v1/areas/${phnomPenh.items[0].pcode}` })).json()
   t.same(commune.parents.map((p: { admin_level: number }) => p.admin_level), [1, 2])
   t.equal(commune.parents[0].pcode, 'KH12')
+
+  // area_parts on the real polygons: the lookups through the pieces against ST_Covers on the whole polygons, at
+  // every vertex the subdivision added (where a plain ST_Covers on the pieces goes wrong) and at seeded random points.
+  const pieces = await db.execute<{ areas: number; pieces: number; too_big: number }>(sql`
+    SELECT count(DISTINCT pcode)::int AS areas, count(*)::int AS pieces, count(*) FILTER (WHERE ST_NPoints(geom) > 64)::int AS too_big FROM area_parts`)
+  t.same(pieces.rows[0].areas, 8 + 64 + 544 + 5160 + 25 + 197 + 1633, 'every area has pieces')
+  t.equal(pieces.rows[0].too_big, 0, 'no piece has more than 64 vertices')
+  const probes = await db.execute<{ kind: string; n: number; plain_differs: number; differs: number }>(sql`
+    WITH added AS (
+      SELECT ST_AsEWKB(d.geom) AS w FROM area_parts ap, ST_DumpPoints(ap.geom) d
+      EXCEPT SELECT ST_AsEWKB(d.geom) FROM areas a, ST_DumpPoints(a.geom) d
+    ), probe AS (
+      SELECT 'added vertex' AS kind, ST_GeomFromEWKB(w) AS pt FROM added
+      UNION ALL
+      SELECT 'random', (ST_Dump(ST_GeneratePoints(ST_MakeEnvelope(88, 20.5, 92.7, 26.7, 4326), 3000, 11))).geom
+    ), answers AS (
+      SELECT kind, ${pcodesCovering(sql`pt`)} AS ours,
+             ARRAY(SELECT a.pcode FROM areas a WHERE ST_Covers(a.geom, pt) ORDER BY a.admin_level, a.pcode) AS direct,
+             ARRAY(SELECT a.pcode FROM areas a WHERE a.pcode IN (SELECT ap.pcode FROM area_parts ap WHERE ST_Covers(ap.geom, pt))
+                   ORDER BY a.admin_level, a.pcode) AS plain
+      FROM probe)
+    SELECT kind, count(*)::int AS n, count(*) FILTER (WHERE plain IS DISTINCT FROM direct)::int AS plain_differs,
+           count(*) FILTER (WHERE ours IS DISTINCT FROM direct)::int AS differs
+    FROM answers GROUP BY kind ORDER BY kind`)
+  t.comment(`lookups through area_parts vs ST_Covers on areas.geom: ${JSON.stringify(probes.rows)}`)
+  t.same(probes.rows.map((r) => [r.kind, r.differs]), [['added vertex', 0], ['random', 0]], 'the pieces answer exactly what the polygons answer')
 
   const again = await importAreas(db, readShared('BGD_ADM4.geojson'), LOADS[3].options)
   t.same(again, { inserted: 0, updated: 0, unchanged: 5160, rejected: [], parentsBySpatialJoin: 0, repaired: 0 }, 're-import changes nothing')

@@ -101,19 +101,14 @@ export interface ProviderColumns {
 const arr = (v: string[]) => sql`${sql.param(v)}::text[]`
 const json = (v: unknown) => sql`${JSON.stringify(v)}::jsonb`
 
-/** Columns of one row in INSERT order; area_pcodes is computed from the location in the same statement. */
-const INSERT_COLUMNS = sql.raw(`id, name, names, search_text, kind, categories, services, location, area_pcodes, address, phones,
-  email, website, languages, eligible_genders, min_age, max_age, requires, cost, capacity, opening_hours, status,
-  funded_until, verified_on, verification_method, verified_by, external_ids, notes`)
-
-function valuesOf(c: ProviderColumns): SQL {
-  const pt = point(c)
-  return sql`(${c.id}::uuid, ${c.name}, ${json(c.names)}, ${c.search_text}, ${c.kind}, ${arr(c.categories)}, ${json(c.services)},
-    ${pt}, ${pcodesCovering(pt)}, ${c.address}, ${arr(c.phones)}, ${c.email}, ${c.website}, ${arr(c.languages)},
-    ${arr(c.eligible_genders)}, ${c.min_age}::smallint, ${c.max_age}::smallint, ${arr(c.requires)}, ${c.cost},
-    ${c.capacity}::int, ${c.opening_hours}, ${c.status}, ${c.funded_until}::date, ${c.verified_on}::date,
-    ${c.verification_method}, ${c.verified_by}, ${json(c.external_ids)}, ${c.notes})`
-}
+/**
+ * The stored columns of ProviderColumns with their types: the rows of one INSERT travel as a single JSON parameter,
+ * which json_to_recordset turns back into typed columns (JSON numbers parse exactly as float8, arrays as text[]).
+ */
+const ROW_TYPES = sql.raw(`id uuid, name text, names jsonb, search_text text, kind text, categories text[], services jsonb,
+  lat float8, lon float8, address text, phones text[], email text, website text, languages text[], eligible_genders text[],
+  min_age smallint, max_age smallint, requires text[], cost text, capacity int, opening_hours text, status text,
+  funded_until date, verified_on date, verification_method text, verified_by text, external_ids jsonb, notes text`)
 
 export function providersRepo(db: Executor) {
   return {
@@ -124,12 +119,25 @@ export function providersRepo(db: Executor) {
       return rows[0] ? rowToProvider(rows[0] as unknown as ProviderRow) : undefined
     },
 
-    /** Inserts rows with multi-row INSERTs; run inside a transaction when there is more than one chunk. */
-    async insertMany(rows: ProviderColumns[], chunkSize = 500): Promise<void> {
-      for (let i = 0; i < rows.length; i += chunkSize) {
-        const chunk = rows.slice(i, i + chunkSize)
-        await db.execute(sql`INSERT INTO providers (${INSERT_COLUMNS}) VALUES ${sql.join(chunk.map(valuesOf), sql`, `)}`)
-      }
+    /**
+     * Inserts every row in one statement, the areas of each computed from its location on the way in. One JSON
+     * parameter and one plan for the whole batch: with a VALUES row of 28 parameters per provider, drizzle took
+     * longer to assemble the statement than PostgreSQL to run it, and the areas subquery written into each row was
+     * a subplan of its own, planned once per row (see bench/README.md, bench:bulk).
+     */
+    async insertMany(rows: ProviderColumns[]): Promise<void> {
+      if (rows.length === 0) return
+      await db.execute(sql`
+        INSERT INTO providers (id, name, names, search_text, kind, categories, services, location, area_pcodes, address,
+          phones, email, website, languages, eligible_genders, min_age, max_age, requires, cost, capacity, opening_hours,
+          status, funded_until, verified_on, verification_method, verified_by, external_ids, notes)
+        SELECT r.id, r.name, r.names, r.search_text, r.kind, r.categories, r.services, r.location,
+               ${pcodesCovering(sql`r.location`)}, r.address, r.phones, r.email, r.website, r.languages,
+               r.eligible_genders, r.min_age, r.max_age, r.requires, r.cost, r.capacity, r.opening_hours, r.status,
+               r.funded_until, r.verified_on, r.verification_method, r.verified_by, r.external_ids, r.notes
+        -- the SQL twin of spatial.ts point(), over columns instead of parameters
+        FROM (SELECT j.*, ST_SetSRID(ST_MakePoint(j.lon, j.lat), 4326) AS location
+              FROM json_to_recordset(${JSON.stringify(rows)}::json) AS j (${ROW_TYPES})) r`)
     },
 
     /** Overwrites every writable column and bumps version; area_pcodes is recomputed only when the location moved. */
