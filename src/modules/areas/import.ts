@@ -121,7 +121,8 @@ export async function importAreas(db: Db, collection: unknown, options: AreaImpo
         }
       }
 
-      // The WHERE keeps re-imports of the same file from touching rows, so updated_at means "changed".
+      // The WHERE keeps re-imports of the same file from touching rows, so updated_at means "changed" (and the
+      // triggers of migration 0002 re-cut area_parts, in this transaction, only for polygons that changed).
       const written = await tx.execute<{ pcode: string; inserted: boolean }>(sql`
         INSERT INTO areas AS a (pcode, name_en, name_local, country, admin_level, level_name, parent_pcode, source, source_id, geom)
         SELECT pcode, name_en, name_local, ${options.country}, ${options.level}, ${levelName}, parent_pcode,

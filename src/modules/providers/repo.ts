@@ -110,6 +110,16 @@ const ROW_TYPES = sql.raw(`id uuid, name text, names jsonb, search_text text, ki
   min_age smallint, max_age smallint, requires text[], cost text, capacity int, opening_hours text, status text,
   funded_until date, verified_on date, verification_method text, verified_by text, external_ids jsonb, notes text`)
 
+// PostgreSQL refuses a JSON text holding half a surrogate pair, which JSON.stringify writes as a \udXXX escape.
+// As a plain text parameter the same string reaches PostgreSQL with U+FFFD in its place (node-postgres encodes it
+// as UTF-8), so the JSON path does the same. Only a text with such an escape (or a literal "\ud8…") is redone.
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g
+function jsonParameter(value: unknown): string {
+  const text = JSON.stringify(value)
+  if (!/\\ud[89a-f]/i.test(text)) return text
+  return JSON.stringify(value, (_key, v: unknown) => (typeof v === 'string' ? v.replace(LONE_SURROGATE, '\uFFFD') : v))
+}
+
 export function providersRepo(db: Executor) {
   return {
     async findById(id: string, forUpdate = false): Promise<Provider | undefined> {
@@ -137,7 +147,7 @@ export function providersRepo(db: Executor) {
                r.funded_until, r.verified_on, r.verification_method, r.verified_by, r.external_ids, r.notes
         -- the SQL twin of spatial.ts point(), over columns instead of parameters
         FROM (SELECT j.*, ST_SetSRID(ST_MakePoint(j.lon, j.lat), 4326) AS location
-              FROM json_to_recordset(${JSON.stringify(rows)}::json) AS j (${ROW_TYPES})) r`)
+              FROM json_to_recordset(${jsonParameter(rows)}::json) AS j (${ROW_TYPES})) r`)
     },
 
     /** Overwrites every writable column and bumps version; area_pcodes is recomputed only when the location moved. */
