@@ -1,7 +1,7 @@
 import { sql } from 'drizzle-orm'
 import t from 'tap'
 import type { FastifyInstance } from 'fastify'
-import { mouStatusByCategory, mouStatusFilter } from '../../src/modules/mous/sql.js'
+import { mouStatusByCategory, mouStatusFilter } from '../../src/modules/mous/repo.js'
 import { buildTestApp } from '../helpers/app.js'
 import { insertArea, insertMou, insertVerifiedProvider } from '../helpers/factories.js'
 import { dayOffset, problemJson } from '../referral-links/util.js'

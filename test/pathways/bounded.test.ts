@@ -3,7 +3,7 @@
 import t from 'tap'
 import { sql, type SQL } from 'drizzle-orm'
 import type { Db } from '../../src/db/client.js'
-import { chainsSql } from '../../src/modules/pathways/service.js'
+import { chainsSql } from '../../src/modules/pathways/repo.js'
 import { buildTestApp, testConfig } from '../helpers/app.js'
 import { insertLink, insertMou, insertVerifiedProvider } from '../helpers/factories.js'
 import { dayOffset, monthsAgo } from '../referral-links/util.js'

@@ -7,8 +7,6 @@ import type { ReferralLinksService } from '../referral-links/service.js'
 import { pathwaysRepo } from './repo.js'
 import type { PathwaysQuery } from './schemas.js'
 
-// test/pathways/bounded.test.ts imports the chains query from here.
-export { chainsSql } from './repo.js'
 
 /**
  * The chains query's own bound. It answers in well under 200 ms on the national-scale benchmark network

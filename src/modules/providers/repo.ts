@@ -2,7 +2,7 @@
 import { sql, type SQL } from 'drizzle-orm'
 import type { Db } from '../../db/client.js'
 import { pcodesCovering } from '../areas/spatial.js'
-import { mouStatusByCategory } from '../mous/sql.js'
+import { mouStatusByCategory } from '../mous/repo.js'
 import type { NearestQuery, Provider } from './schemas.js'
 import { latOf, lonOf, nearestSql, point } from './spatial.js'
 

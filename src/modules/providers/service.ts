@@ -9,7 +9,7 @@ import { notFound, unprocessable, type FieldError } from '../../lib/problem.js'
 import { nearestProvidersSql, providersRepo, rowToProvider, type ProviderColumns, type ProviderRow } from './repo.js'
 import { ProviderInput, type ListQuery, type NearestQuery, type Provider, type ProviderPatch } from './schemas.js'
 import { intersectsBBox, withinM } from './spatial.js'
-import { mouStatusFilter } from '../mous/sql.js'
+import { mouStatusFilter } from '../mous/repo.js'
 
 export const MAX_BULK = 5000
 

@@ -1,7 +1,7 @@
 // The only place provider geometry SQL is written.
 import { sql, type SQL } from 'drizzle-orm'
 import type { BBox, LatLon } from '../../lib/geo.js'
-import { mouStatusFilter } from '../mous/sql.js'
+import { mouStatusFilter } from '../mous/repo.js'
 import { CATEGORIES, type NearestQuery, type ProviderStatus } from './schemas.js'
 
 export const point = (p: LatLon) => sql`ST_SetSRID(ST_MakePoint(${p.lon}::float8, ${p.lat}::float8), 4326)`

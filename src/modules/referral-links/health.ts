@@ -3,7 +3,7 @@
 // and the area network all use this same fragment.
 import { sql, type SQL } from 'drizzle-orm'
 import { today } from '../../lib/today.js'
-import { mouEffectiveStatus } from '../mous/sql.js'
+import { mouEffectiveStatus } from '../mous/repo.js'
 
 export const LINK_HEALTHS = ['ok', 'at_risk', 'broken'] as const
 export type LinkHealth = (typeof LINK_HEALTHS)[number]
