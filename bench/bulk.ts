@@ -7,10 +7,9 @@ import { loadavg } from 'node:os'
 import path from 'node:path'
 import { parseArgs } from 'node:util'
 import { sql } from 'drizzle-orm'
-import pg from 'pg'
 import { buildApp } from '../src/app.js'
 import { importAreas, type AreaImportOptions } from '../src/modules/areas/import.js'
-import { createTestDatabase, serverUrl } from '../test/helpers/db.js'
+import { scratchDatabase } from './scratch.js'
 
 const { values } = parseArgs({
   options: {
@@ -80,25 +79,8 @@ function serverCpuSeconds(backendPid: number): number | null {
   }
 }
 
-const database = await createTestDatabase()
+const database = await scratchDatabase()
 const db = database.db
-// Interrupted (Ctrl-C), the scratch database still goes: dropped WITH (FORCE) from a connection of its own.
-for (const signal of ['SIGINT', 'SIGTERM'] as const) {
-  process.once(signal, async () => {
-    console.error(`${signal}: dropping ${database.name}`)
-    process.on('unhandledRejection', () => {})
-    process.on('uncaughtException', () => {})
-    db.$client.on('error', () => {})
-    const admin = new pg.Client({ connectionString: serverUrl('postgres') })
-    try {
-      await admin.connect()
-      await admin.query(`DROP DATABASE IF EXISTS "${database.name}" WITH (FORCE)`)
-    } finally {
-      await admin.end().catch(() => {})
-      process.exit(130)
-    }
-  })
-}
 
 try {
   console.log(`load average at start: ${load()}`)

@@ -6,11 +6,10 @@
 //                                  [--explain-full] [--check]
 import { parseArgs } from 'node:util'
 import { sql } from 'drizzle-orm'
-import pg from 'pg'
 import { buildApp } from '../src/app.js'
 import { chainsSql } from '../src/modules/pathways/repo.js'
 import { linkHealth, type HealthSettings } from '../src/modules/referral-links/health.js'
-import { createTestDatabase, serverUrl } from '../test/helpers/db.js'
+import { scratchDatabase } from './scratch.js'
 import { referenceChainsSql } from '../test/pathways/reference.js'
 
 const { values } = parseArgs({
@@ -37,26 +36,8 @@ if (P < DISTRICTS * 4 || L < 1 || REQUESTS < 1 || LIMIT < 1 || LIMIT > 20) {
 const seconds = (since: number) => ((performance.now() - since) / 1000).toFixed(1)
 const quantile = (sorted: number[], q: number) => sorted[Math.min(sorted.length - 1, Math.ceil(q * sorted.length) - 1)]
 
-const database = await createTestDatabase()
+const database = await scratchDatabase()
 const db = database.db
-// Interrupted (Ctrl-C), the scratch database still goes: dropped WITH (FORCE) from a connection of its own,
-// while the queries it cuts short fail quietly.
-for (const signal of ['SIGINT', 'SIGTERM'] as const) {
-  process.once(signal, async () => {
-    console.error(`${signal}: dropping ${database.name}`)
-    process.on('unhandledRejection', () => {})
-    process.on('uncaughtException', () => {})
-    db.$client.on('error', () => {})
-    const admin = new pg.Client({ connectionString: serverUrl('postgres') })
-    try {
-      await admin.connect()
-      await admin.query(`DROP DATABASE IF EXISTS "${database.name}" WITH (FORCE)`)
-    } finally {
-      await admin.end().catch(() => {})
-      process.exit(130)
-    }
-  })
-}
 try {
   const loadStart = performance.now()
   // Deterministic (setseed; every random() below is drawn in one session, in an order fixed by g, never by
