@@ -1,0 +1,109 @@
+// The yardstick for bench:nearest: GET /v1/providers/nearest as a bare Fastify + pg server would serve it, with
+// no plugins, no schemas and no logger, running setu's own SQL text and answering the same JSON body. Whatever
+// setu costs beyond this is the price of its framework (validation, hooks, serialisation).
+// Started by bench/nearest.ts as its own process: DATABASE_URL, PORT, DATABASE_POOL_MAX, TIME_ZONE.
+import Fastify from 'fastify'
+import pg from 'pg'
+import { PgDialect } from 'drizzle-orm/pg-core'
+import { createHash } from 'node:crypto'
+import { nearestProvidersSql } from '../src/modules/providers/repo.js'
+import { knnMargin } from '../src/modules/providers/spatial.js'
+import { CATEGORIES, type NearestQuery } from '../src/modules/providers/schemas.js'
+
+pg.types.setTypeParser(pg.types.builtins.DATE, (v) => v)
+pg.types.setTypeParser(pg.types.builtins.INT8, (v) => Number(v))
+
+const pool = new pg.Pool({
+  connectionString: process.env.DATABASE_URL,
+  max: Number(process.env.DATABASE_POOL_MAX ?? 10),
+  application_name: 'setu-reference',
+  options: `-c TimeZone=${process.env.TIME_ZONE ?? 'UTC'}`,
+})
+
+// setu builds its SQL per request; a hand-written server would hold one constant text per category. To run
+// exactly setu's text, build it once per category with sentinel values and note which bound value is which.
+const SENTINEL = { lat: 11.125, lon: 22.375, limit: 37 }
+type Role = 'lat' | 'lon' | 'limit' | 'candidates'
+interface Statement {
+  name: string
+  text: string
+  roles: Role[]
+}
+const dialect = new PgDialect()
+function statementFor(category: string | undefined): Statement {
+  const q = { ...SENTINEL, status: 'active', category } as NearestQuery
+  const { sql: text, params } = dialect.sqlToQuery(nearestProvidersSql(q))
+  const byValue = new Map<unknown, Role>([
+    [SENTINEL.lat, 'lat'],
+    [SENTINEL.lon, 'lon'],
+    [SENTINEL.limit, 'limit'],
+    [SENTINEL.limit + knnMargin(SENTINEL.limit), 'candidates'],
+  ])
+  const roles = params.map((p) => {
+    const role = byValue.get(p)
+    if (!role) throw new Error(`reference server: unexpected bound value ${String(p)} in the nearest SQL; update bench/reference-server.ts`)
+    return role
+  })
+  return { name: `ref_${createHash('sha1').update(text).digest('hex').slice(0, 20)}`, text, roles }
+}
+const statements = new Map<string, Statement>([['', statementFor(undefined)], ...CATEGORIES.map((c) => [c, statementFor(c)] as const)])
+
+interface Row {
+  [column: string]: unknown
+  services: Array<{ category: string; name: string; description?: string | null }>
+  external_ids: Array<{ scheme: string; id: string }>
+}
+
+// The documented Provider order, nested objects included (jsonb hands them back with its own key order).
+const toItem = (r: Row) => ({
+  id: r.id,
+  name: r.name,
+  names: r.names,
+  kind: r.kind,
+  categories: r.categories,
+  services: r.services.map((s) => ({ category: s.category, name: s.name, ...('description' in s ? { description: s.description } : {}) })),
+  location: { lat: r.lat, lon: r.lon },
+  address: r.address,
+  phones: r.phones,
+  email: r.email,
+  website: r.website,
+  languages: r.languages,
+  eligibility: { genders: r.eligible_genders, min_age: r.min_age, max_age: r.max_age, requires: r.requires },
+  cost: r.cost,
+  capacity: r.capacity,
+  opening_hours: r.opening_hours,
+  status: r.status,
+  funded_until: r.funded_until,
+  verification: r.verified_on && r.verification_method ? { on: r.verified_on, method: r.verification_method, by: r.verified_by } : null,
+  external_ids: r.external_ids.map((e) => ({ scheme: e.scheme, id: e.id })),
+  notes: r.notes,
+  areas: r.areas,
+  outside_known_areas: (r.areas as unknown[]).length === 0,
+  mou_status: r.mou_status,
+  created_at: r.created_at,
+  updated_at: r.updated_at,
+  version: r.version,
+  distance_m: r.distance_m,
+})
+
+const app = Fastify()
+app.get('/v1/providers/nearest', async (request, reply) => {
+  const query = request.query as Record<string, string | undefined>
+  const statement = statements.get(query.category ?? '')
+  if (!statement) return reply.code(400).send({ error: 'category' })
+  const limit = query.limit ? Number(query.limit) : 5
+  const bound = { lat: Number(query.lat), lon: Number(query.lon), limit, candidates: limit + knnMargin(limit) }
+  const { rows } = await pool.query<Row>({ name: statement.name, text: statement.text, values: statement.roles.map((r) => bound[r]) })
+  reply.header('content-type', 'application/json; charset=utf-8')
+  return JSON.stringify({ items: rows.map(toItem), next_cursor: null })
+})
+
+const address = await app.listen({ host: '127.0.0.1', port: Number(process.env.PORT ?? 0) })
+console.error(`reference API on ${address}`)
+for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  process.once(signal, async () => {
+    await app.close()
+    await pool.end()
+    process.exit(0)
+  })
+}
