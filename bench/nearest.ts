@@ -4,8 +4,9 @@
 // driving C keep-alive connections for D seconds from this one, alternating between the servers for R rounds.
 // Usage: npm run bench:nearest -- [--n 100000] [--connections 32] [--seconds 10] [--rounds 5] [--limit 10]
 //                                 [--baseline DIR]
-import { spawn } from 'node:child_process'
+import { execFileSync, spawn } from 'node:child_process'
 import { once } from 'node:events'
+import { readFileSync } from 'node:fs'
 import { loadavg } from 'node:os'
 import path from 'node:path'
 import { parseArgs } from 'node:util'
@@ -37,7 +38,26 @@ const POOL_MAX = '10'
 interface Server {
   label: string
   port: number
+  pid: number
   stop(): Promise<void>
+}
+
+// CPU time per request, of the server process and of the PostgreSQL backends serving it, does not depend on
+// what else the machine runs the way requests per second do. Read from /proc (Linux, local database only).
+const TICKS_PER_S = (() => {
+  try {
+    return Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }))
+  } catch {
+    return 100
+  }
+})()
+function cpuMs(pid: number): number | undefined {
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ')
+    return ((Number(fields[11]) + Number(fields[12])) * 1000) / TICKS_PER_S
+  } catch {
+    return undefined
+  }
 }
 
 /** Starts `script` under tsx in `cwd` and waits for the line announcing that it listens. */
@@ -62,6 +82,7 @@ async function startProcess(label: string, cwd: string, script: string, env: Rec
   return {
     label,
     port,
+    pid: child.pid!,
     async stop() {
       child.kill('SIGTERM')
       await exited
@@ -141,10 +162,42 @@ try {
       requests: [{ method: 'GET', setupRequest: (req) => ({ ...req, path: pathAt(seq++) }) }],
     })
   }
-  // Warm-up: every pooled connection prepares its statements and loads PostGIS.
-  for (const s of servers) await run(s, 2)
+  /** CPU milliseconds so far of each backend on the scratch database but this one; only the server under load works. */
+  const backendCpu = async () => {
+    const { rows } = await db.$client.query<{ pid: number }>(
+      'SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()',
+    )
+    return new Map(rows.map((r) => [r.pid, cpuMs(r.pid)]))
+  }
+  const backendCpuSince = (before: Map<number, number | undefined>, after: Map<number, number | undefined>) => {
+    let total = 0
+    for (const [pid, ms] of after) {
+      if (ms === undefined) return undefined
+      total += ms - (before.get(pid) ?? 0)
+    }
+    return total
+  }
 
-  type Sample = { rps: number; p50: number; p99: number; errors: number }
+  type Sample = { rps: number; p50: number; p99: number; errors: number; nodeMs?: number; pgMs?: number }
+  const measure = async (s: Server): Promise<Sample> => {
+    // Warm-up right before each run: every pooled connection prepares its statements and loads PostGIS (pg's
+    // pool closes connections idle for 10 s, as a server's are while the others are measured).
+    await run(s, 2)
+    const [node0, pg0] = [cpuMs(s.pid), await backendCpu()]
+    const r = await run(s, SECONDS)
+    const [node1, pg1] = [cpuMs(s.pid), await backendCpu()]
+    const n = r.requests.total
+    const pg = backendCpuSince(pg0, pg1)
+    return {
+      rps: r.requests.average,
+      p50: r.latency.p50,
+      p99: r.latency.p99,
+      errors: r.errors + r.non2xx,
+      nodeMs: node0 !== undefined && node1 !== undefined ? (node1 - node0) / n : undefined,
+      pgMs: pg !== undefined ? pg / n : undefined,
+    }
+  }
+
   const samples = new Map<string, Sample[]>(servers.map((s) => [s.label, []]))
   const load = [loadavg()[0]]
   for (let round = 0; round < ROUNDS; round++) {
@@ -152,9 +205,9 @@ try {
     const order = round % 2 === 0 ? servers : [...servers].reverse()
     const line: string[] = []
     for (const s of order) {
-      const r = await run(s, SECONDS)
-      samples.get(s.label)!.push({ rps: r.requests.average, p50: r.latency.p50, p99: r.latency.p99, errors: r.errors + r.non2xx })
-      line.push(`${s.label} ${Math.round(r.requests.average).toLocaleString('en')} req/s p99 ${r.latency.p99} ms`)
+      const r = await measure(s)
+      samples.get(s.label)!.push(r)
+      line.push(`${s.label} ${Math.round(r.rps).toLocaleString('en')} req/s p99 ${r.p99} ms`)
     }
     load.push(loadavg()[0])
     console.log(`round ${round + 1}: ${line.join(', ')}  (load ${loadavg()[0].toFixed(2)})`)
@@ -166,8 +219,17 @@ try {
   }
   const summary = (label: string) => {
     const xs = samples.get(label)!
-    return { rps: median(xs.map((x) => x.rps)), p50: median(xs.map((x) => x.p50)), p99: median(xs.map((x) => x.p99)), errors: xs.reduce((n, x) => n + x.errors, 0) }
+    const cpu = (key: 'nodeMs' | 'pgMs') => (xs.every((x) => x[key] !== undefined) ? median(xs.map((x) => x[key]!)) : undefined)
+    return {
+      rps: median(xs.map((x) => x.rps)),
+      p50: median(xs.map((x) => x.p50)),
+      p99: median(xs.map((x) => x.p99)),
+      errors: xs.reduce((n, x) => n + x.errors, 0),
+      nodeMs: cpu('nodeMs'),
+      pgMs: cpu('pgMs'),
+    }
   }
+  const ms = (x: number | undefined) => (x === undefined ? 'n/a' : x.toFixed(3))
   const ref = summary('reference')
   console.log(
     `\nnearest (limit ${LIMIT}, 5/6 with a category), ${CONNECTIONS} connections, ${ROUNDS} rounds of ${SECONDS} s, ` +
@@ -177,7 +239,8 @@ try {
     const m = summary(s.label)
     const ratios = samples.get(s.label)!.map((x, i) => x.rps / samples.get('reference')![i].rps)
     console.log(
-      `${s.label.padEnd(10)} ${Math.round(m.rps).toLocaleString('en').padStart(7)} req/s  p50 ${m.p50} ms  p99 ${m.p99} ms  ${m.errors} errors` +
+      `${s.label.padEnd(10)} ${Math.round(m.rps).toLocaleString('en').padStart(7)} req/s  p50 ${m.p50} ms  p99 ${m.p99} ms  ${m.errors} errors  ` +
+        `CPU ms/request: server ${ms(m.nodeMs)}, PostgreSQL ${ms(m.pgMs)}` +
         (s.label === 'reference'
           ? ''
           : `  | req/s ${(m.rps / ref.rps).toFixed(3)} of the reference (per-round median ${median(ratios).toFixed(3)}), p99 ${(m.p99 / ref.p99).toFixed(2)}×`),
