@@ -1,6 +1,7 @@
 // The yardstick for bench:nearest: GET /v1/providers/nearest as a bare Fastify + pg server would serve it, with
-// no plugins, no schemas and no logger, running setu's own SQL text and answering the same JSON body. Whatever
-// setu costs beyond this is the price of its framework (validation, hooks, serialisation).
+// no plugins, no schemas and no logger, running setu's own SQL text (which returns the body as one text value)
+// and answering what it returns. Whatever setu costs beyond this is the price of its framework: validation,
+// hooks, logging, building the SQL per request.
 // Started by bench/nearest.ts as its own process: DATABASE_URL, PORT, DATABASE_POOL_MAX, TIME_ZONE.
 import Fastify from 'fastify'
 import pg from 'pg'
@@ -9,9 +10,6 @@ import { createHash } from 'node:crypto'
 import { nearestProvidersSql } from '../src/modules/providers/repo.js'
 import { knnMargin } from '../src/modules/providers/spatial.js'
 import { CATEGORIES, type NearestQuery } from '../src/modules/providers/schemas.js'
-
-pg.types.setTypeParser(pg.types.builtins.DATE, (v) => v)
-pg.types.setTypeParser(pg.types.builtins.INT8, (v) => Number(v))
 
 const pool = new pg.Pool({
   connectionString: process.env.DATABASE_URL,
@@ -48,44 +46,6 @@ function statementFor(category: string | undefined): Statement {
 }
 const statements = new Map<string, Statement>([['', statementFor(undefined)], ...CATEGORIES.map((c) => [c, statementFor(c)] as const)])
 
-interface Row {
-  [column: string]: unknown
-  services: Array<{ category: string; name: string; description?: string | null }>
-  external_ids: Array<{ scheme: string; id: string }>
-}
-
-// The documented Provider order, nested objects included (jsonb hands them back with its own key order).
-const toItem = (r: Row) => ({
-  id: r.id,
-  name: r.name,
-  names: r.names,
-  kind: r.kind,
-  categories: r.categories,
-  services: r.services.map((s) => ({ category: s.category, name: s.name, ...('description' in s ? { description: s.description } : {}) })),
-  location: { lat: r.lat, lon: r.lon },
-  address: r.address,
-  phones: r.phones,
-  email: r.email,
-  website: r.website,
-  languages: r.languages,
-  eligibility: { genders: r.eligible_genders, min_age: r.min_age, max_age: r.max_age, requires: r.requires },
-  cost: r.cost,
-  capacity: r.capacity,
-  opening_hours: r.opening_hours,
-  status: r.status,
-  funded_until: r.funded_until,
-  verification: r.verified_on && r.verification_method ? { on: r.verified_on, method: r.verification_method, by: r.verified_by } : null,
-  external_ids: r.external_ids.map((e) => ({ scheme: e.scheme, id: e.id })),
-  notes: r.notes,
-  areas: r.areas,
-  outside_known_areas: (r.areas as unknown[]).length === 0,
-  mou_status: r.mou_status,
-  created_at: r.created_at,
-  updated_at: r.updated_at,
-  version: r.version,
-  distance_m: r.distance_m,
-})
-
 const app = Fastify()
 app.get('/v1/providers/nearest', async (request, reply) => {
   const query = request.query as Record<string, string | undefined>
@@ -93,9 +53,9 @@ app.get('/v1/providers/nearest', async (request, reply) => {
   if (!statement) return reply.code(400).send({ error: 'category' })
   const limit = query.limit ? Number(query.limit) : 5
   const bound = { lat: Number(query.lat), lon: Number(query.lon), limit, candidates: limit + knnMargin(limit) }
-  const { rows } = await pool.query<Row>({ name: statement.name, text: statement.text, values: statement.roles.map((r) => bound[r]) })
+  const { rows } = await pool.query<{ body: string }>({ name: statement.name, text: statement.text, values: statement.roles.map((r) => bound[r]) })
   reply.header('content-type', 'application/json; charset=utf-8')
-  return JSON.stringify({ items: rows.map(toItem), next_cursor: null })
+  return rows[0].body
 })
 
 const address = await app.listen({ host: '127.0.0.1', port: Number(process.env.PORT ?? 0) })

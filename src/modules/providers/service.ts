@@ -5,7 +5,8 @@ import { z } from 'zod'
 import { queryPrepared, type Db } from '../../db/client.js'
 import { decodeCursor, toPage } from '../../lib/pagination.js'
 import { notFound, Problem, unprocessable, type FieldError } from '../../lib/problem.js'
-import { nearestProvidersSql, providersRepo, rowToProvider, type ProviderColumns, type ProviderRow } from './repo.js'
+import type { NearestForm } from './nearest-json.js'
+import { nearestProvidersSql, providersRepo, type ProviderColumns } from './repo.js'
 import { ProviderInput, type ListQuery, type NearestQuery, type Provider, type ProviderPatch } from './schemas.js'
 import { intersectsBBox, withinM } from './spatial.js'
 import { mouStatusFilter } from '../mous/sql.js'
@@ -206,10 +207,11 @@ export function providersService(db: Db) {
       return toPage(rows, q.limit, (p) => [p.name, p.id])
     },
 
-    async nearest(q: NearestQuery): Promise<Array<Provider & { distance_m: number }>> {
+    /** The response body, NearestResult or its GeoJSON form, as PostgreSQL writes it (nearest-json.ts). */
+    async nearestBody(q: NearestQuery, form: NearestForm): Promise<string> {
       // The hot path: a prepared statement per query shape (category and filters), planned once per connection.
-      const rows = await queryPrepared<ProviderRow & { distance_m: number }>(db, nearestProvidersSql(q))
-      return rows.map((r) => ({ ...rowToProvider(r), distance_m: r.distance_m }))
+      const [row] = await queryPrepared<{ body: string }>(db, nearestProvidersSql(q, form))
+      return row.body
     },
   }
 }
