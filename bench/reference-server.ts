@@ -8,7 +8,6 @@ import pg from 'pg'
 import { PgDialect } from 'drizzle-orm/pg-core'
 import { createHash } from 'node:crypto'
 import { nearestProvidersSql } from '../src/modules/providers/repo.js'
-import { knnMargin } from '../src/modules/providers/spatial.js'
 import { CATEGORIES, type NearestQuery } from '../src/modules/providers/schemas.js'
 
 const pool = new pg.Pool({
@@ -18,24 +17,24 @@ const pool = new pg.Pool({
   options: `-c TimeZone=${process.env.TIME_ZONE ?? 'UTC'}`,
 })
 
-// setu builds its SQL per request; a hand-written server would hold one constant text per category. To run
-// exactly setu's text, build it once per category with sentinel values and note which bound value is which.
-const SENTINEL = { lat: 11.125, lon: 22.375, limit: 37 }
-type Role = 'lat' | 'lon' | 'limit' | 'candidates'
+// setu builds its SQL per request; a hand-written server would hold one constant text per query shape (here the
+// category and the limit, which setu writes into the text). To run exactly setu's text, build it once per shape
+// with sentinel coordinates and note which bound value is which.
+const SENTINEL = { lat: 11.125, lon: 22.375 }
+type Role = 'lat' | 'lon' | 'limit'
 interface Statement {
   name: string
   text: string
   roles: Role[]
 }
 const dialect = new PgDialect()
-function statementFor(category: string | undefined): Statement {
-  const q = { ...SENTINEL, status: 'active', category } as NearestQuery
+function statementFor(category: string | undefined, limit: number): Statement {
+  const q = { ...SENTINEL, limit, status: 'active', category } as NearestQuery
   const { sql: text, params } = dialect.sqlToQuery(nearestProvidersSql(q))
   const byValue = new Map<unknown, Role>([
     [SENTINEL.lat, 'lat'],
     [SENTINEL.lon, 'lon'],
-    [SENTINEL.limit, 'limit'],
-    [SENTINEL.limit + knnMargin(SENTINEL.limit), 'candidates'],
+    [limit, 'limit'],
   ])
   const roles = params.map((p) => {
     const role = byValue.get(p)
@@ -44,15 +43,18 @@ function statementFor(category: string | undefined): Statement {
   })
   return { name: `ref_${createHash('sha1').update(text).digest('hex').slice(0, 20)}`, text, roles }
 }
-const statements = new Map<string, Statement>([['', statementFor(undefined)], ...CATEGORIES.map((c) => [c, statementFor(c)] as const)])
+const statements = new Map<string, Statement>()
+const categories = new Set<string>(CATEGORIES)
 
 const app = Fastify()
 app.get('/v1/providers/nearest', async (request, reply) => {
   const query = request.query as Record<string, string | undefined>
-  const statement = statements.get(query.category ?? '')
-  if (!statement) return reply.code(400).send({ error: 'category' })
   const limit = query.limit ? Number(query.limit) : 5
-  const bound = { lat: Number(query.lat), lon: Number(query.lon), limit, candidates: limit + knnMargin(limit) }
+  if ((query.category && !categories.has(query.category)) || !(limit >= 1 && limit <= 100)) return reply.code(400).send()
+  const key = `${query.category ?? ''} ${limit}`
+  let statement = statements.get(key)
+  if (!statement) statements.set(key, (statement = statementFor(query.category, limit)))
+  const bound = { lat: Number(query.lat), lon: Number(query.lon), limit }
   const { rows } = await pool.query<{ body: string }>({ name: statement.name, text: statement.text, values: statement.roles.map((r) => bound[r]) })
   reply.header('content-type', 'application/json; charset=utf-8')
   return rows[0].body
