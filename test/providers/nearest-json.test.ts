@@ -6,7 +6,8 @@ import t from 'tap'
 import { z } from 'zod'
 import type { Db } from '../../src/db/client.js'
 import { FeatureCollection, featureCollection } from '../../src/lib/geojson.js'
-import { providerSelect, rowToProvider, type ProviderRow } from '../../src/modules/providers/repo.js'
+import { nearestStatement } from '../../src/modules/providers/nearest-json.js'
+import { nearestProvidersSql, providerSelect, rowToProvider, type ProviderRow } from '../../src/modules/providers/repo.js'
 import { NearestProvider, NearestQuery, NearestResult, type ProviderInput } from '../../src/modules/providers/schemas.js'
 import { providersService } from '../../src/modules/providers/service.js'
 import { nearestSql } from '../../src/modules/providers/spatial.js'
@@ -150,4 +151,34 @@ t.test('numbers below 1e-4 are written in exponent form, as the same numbers', a
   const res = await app.inject({ url: `/v1/providers/nearest?${new URLSearchParams(query)}` })
   t.match(res.body, /"lat":1e-05,"lon":-2e-05/)
   t.same(res.json(), JSON.parse(expected.json))
+})
+
+t.test('a statement built once per shape gives every request the SQL and values built for it', async (t) => {
+  const random = seededRandom(13)
+  const pick = <T>(xs: readonly T[]) => xs[Math.floor(random() * xs.length)]
+  const shapes = new Set<string>()
+  let differences = 0
+  for (let i = 0; i < 1200; i++) {
+    const raw: Record<string, string> = { lat: String(-90 + random() * 180), lon: String(-180 + random() * 360) }
+    if (random() < 0.7) raw.category = pick(['health', 'legal', 'counselling', 'shelter', 'livelihood'])
+    if (random() < 0.5) raw.limit = pick(['10', '100'])
+    if (random() < 0.3) raw.max_km = String(0.1 + random() * 200)
+    if (random() < 0.3) raw.age = String(Math.floor(random() * 100))
+    if (random() < 0.1) raw.gender = pick(['female', 'male', 'third_gender'])
+    if (random() < 0.1) raw.cost = pick(['free', 'subsidised', 'paid'])
+    if (random() < 0.1) raw.kind = pick(['ngo', 'government'])
+    if (random() < 0.1) raw.status = pick(['active', 'suspended', 'closed'])
+    if (random() < 0.1) raw.mou_status = pick(['signed', 'negotiating', 'expired', 'none'])
+    const q = NearestQuery.parse(raw)
+    const form = random() < 0.5 ? 'json' : 'geojson'
+    const direct = dialect.sqlToQuery(nearestProvidersSql(q, form))
+    const cached = nearestStatement(q, form)
+    shapes.add(JSON.stringify({ ...raw, lat: 0, lon: 0, max_km: 'max_km' in raw, age: 'age' in raw, form }))
+    if (cached.text !== direct.sql || JSON.stringify(cached.values) !== JSON.stringify(direct.params)) {
+      differences++
+      if (differences <= 3) t.fail(`${JSON.stringify(raw)} ${form}: ${JSON.stringify(cached.values)} vs ${JSON.stringify(direct.params)}`)
+    }
+  }
+  t.equal(differences, 0, 'the same text and values as building the query for the request')
+  t.ok(shapes.size < 600, `requests with other coordinates, ages and distances shared statements (${shapes.size} shapes, 1200 requests)`)
 })

@@ -1,12 +1,13 @@
 // GET /v1/providers/nearest answered by PostgreSQL: the whole response body as one text value, which Node
 // passes through instead of parsing rows into objects, validating them and serialising them again (the hot
 // path; see bench/README.md). Keys come from the documented schemas, so the body has their field order.
-import { sql, type SQL } from 'drizzle-orm'
+import { createHash } from 'node:crypto'
+import { fillPlaceholders, sql, type SQL } from 'drizzle-orm'
 import { PgDialect } from 'drizzle-orm/pg-core'
 import { z } from 'zod'
 import { mouStatusByCategory } from '../mous/sql.js'
 import { NearestProvider, Provider, type NearestQuery } from './schemas.js'
-import { latOf, lonOf, nearestSql } from './spatial.js'
+import { latOf, lonOf, NEAREST_BOUND_FIELDS, nearestBound, nearestSql, type NearestBound } from './spatial.js'
 
 /** A timestamp as the API writes it: UTC, microseconds, Z. */
 export const isoTime = (column: SQL) => sql`to_char(${column} AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')`
@@ -150,5 +151,41 @@ export type NearestForm = keyof typeof bodies
  * The nearest query (spatial.ts nearestSql: KNN on the index, re-ranked on the spheroid) wrapped so that it
  * returns one row with one text column, body: the NearestResult, or with form geojson its FeatureCollection.
  */
-export const nearestBodySql = (q: NearestQuery, form: NearestForm): SQL =>
-  sql`SELECT ${bodies[form]} AS body FROM (${nearestSql(q, innerSelect)}) n`
+export const nearestBodySql = (q: NearestQuery, form: NearestForm, bound?: NearestBound): SQL =>
+  sql`SELECT ${bodies[form]} AS body FROM (${nearestSql(q, innerSelect, bound)}) n`
+
+const placeholders: NearestBound = {
+  lat: sql.placeholder('lat'),
+  lon: sql.placeholder('lon'),
+  age: sql.placeholder('age'),
+  max_m: sql.placeholder('max_m'),
+}
+const boundFields = new Set<string>(NEAREST_BOUND_FIELDS)
+
+/** Everything in q that decides the statement: each field by value, but the bound ones only by being given. */
+function shapeOf(q: NearestQuery, form: NearestForm): string {
+  let shape = form
+  for (const [field, value] of Object.entries(q)) shape += `|${field}:${boundFields.has(field) ? '?' : JSON.stringify(value)}`
+  return shape
+}
+
+// Shapes are few in practice (category, limit, filters); the bound only keeps a stream of odd ones in check.
+const MAX_SHAPES = 2000
+const statements = new Map<string, { name: string; text: string; params: unknown[] }>()
+
+/**
+ * The named prepared statement for q, as pg's query config: built and named once per shape, with placeholders
+ * where nearestBound's values go, then filled per request. Building and hashing the SQL on every request was
+ * the largest cost left in the hot path's Node time.
+ */
+export function nearestStatement(q: NearestQuery, form: NearestForm): { name: string; text: string; values: unknown[] } {
+  const shape = shapeOf(q, form)
+  let statement = statements.get(shape)
+  if (!statement) {
+    const { sql: text, params } = dialect.sqlToQuery(nearestBodySql(q, form, placeholders))
+    statement = { name: `nearest_${createHash('sha1').update(text).digest('hex').slice(0, 20)}`, text, params }
+    if (statements.size >= MAX_SHAPES) statements.clear()
+    statements.set(shape, statement)
+  }
+  return { name: statement.name, text: statement.text, values: fillPlaceholders(statement.params, nearestBound(q)) }
+}

@@ -2,11 +2,11 @@
 import { randomUUID } from 'node:crypto'
 import { sql, type SQL } from 'drizzle-orm'
 import { z } from 'zod'
-import { queryPrepared, type Db } from '../../db/client.js'
+import type { Db } from '../../db/client.js'
 import { decodeCursor, toPage } from '../../lib/pagination.js'
 import { notFound, Problem, unprocessable, type FieldError } from '../../lib/problem.js'
-import type { NearestForm } from './nearest-json.js'
-import { nearestProvidersSql, providersRepo, type ProviderColumns } from './repo.js'
+import { nearestStatement, type NearestForm } from './nearest-json.js'
+import { providersRepo, type ProviderColumns } from './repo.js'
 import { ProviderInput, type ListQuery, type NearestQuery, type Provider, type ProviderPatch } from './schemas.js'
 import { intersectsBBox, withinM } from './spatial.js'
 import { mouStatusFilter } from '../mous/sql.js'
@@ -209,9 +209,9 @@ export function providersService(db: Db) {
 
     /** The response body, NearestResult or its GeoJSON form, as PostgreSQL writes it (nearest-json.ts). */
     async nearestBody(q: NearestQuery, form: NearestForm): Promise<string> {
-      // The hot path: a prepared statement per query shape (category and filters), planned once per connection.
-      const [row] = await queryPrepared<{ body: string }>(db, nearestProvidersSql(q, form))
-      return row.body
+      // The hot path: a prepared statement per query shape (category, limit, filters), planned once per connection.
+      const { rows } = await db.$client.query<{ body: string }>(nearestStatement(q, form))
+      return rows[0].body
     },
   }
 }
