@@ -6,7 +6,7 @@ import t from 'tap'
 import { z } from 'zod'
 import type { Db } from '../../src/db/client.js'
 import { FeatureCollection, featureCollection } from '../../src/lib/geojson.js'
-import { nearestStatement } from '../../src/modules/providers/nearest-json.js'
+import { MAX_PREPARED, nearestStatement } from '../../src/modules/providers/nearest-json.js'
 import { nearestProvidersSql, providerSelect, rowToProvider, type ProviderRow } from '../../src/modules/providers/repo.js'
 import { NearestProvider, NearestQuery, NearestResult, type ProviderInput } from '../../src/modules/providers/schemas.js'
 import { providersService } from '../../src/modules/providers/service.js'
@@ -157,6 +157,8 @@ t.test('a statement built once per shape gives every request the SQL and values 
   const random = seededRandom(13)
   const pick = <T>(xs: readonly T[]) => xs[Math.floor(random() * xs.length)]
   const shapes = new Set<string>()
+  const names = new Set<string>()
+  let unnamed = 0
   let differences = 0
   for (let i = 0; i < 1200; i++) {
     const raw: Record<string, string> = { lat: String(-90 + random() * 180), lon: String(-180 + random() * 360) }
@@ -174,6 +176,8 @@ t.test('a statement built once per shape gives every request the SQL and values 
     const direct = dialect.sqlToQuery(nearestProvidersSql(q, form))
     const cached = nearestStatement(q, form)
     shapes.add(JSON.stringify({ ...raw, lat: 0, lon: 0, max_km: 'max_km' in raw, age: 'age' in raw, form }))
+    if (cached.name) names.add(cached.name)
+    else unnamed++
     if (cached.text !== direct.sql || JSON.stringify(cached.values) !== JSON.stringify(direct.params)) {
       differences++
       if (differences <= 3) t.fail(`${JSON.stringify(raw)} ${form}: ${JSON.stringify(cached.values)} vs ${JSON.stringify(direct.params)}`)
@@ -181,4 +185,6 @@ t.test('a statement built once per shape gives every request the SQL and values 
   }
   t.equal(differences, 0, 'the same text and values as building the query for the request')
   t.ok(shapes.size < 600, `requests with other coordinates, ages and distances shared statements (${shapes.size} shapes, 1200 requests)`)
+  t.ok(names.size > 0 && names.size <= MAX_PREPARED, `at most ${MAX_PREPARED} prepared statements (${names.size} here)`)
+  t.ok(unnamed > 0, `the rarer shapes past them run unnamed (${unnamed} requests)`)
 })

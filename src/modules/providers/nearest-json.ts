@@ -171,19 +171,30 @@ function shapeOf(q: NearestQuery, form: NearestForm): string {
 
 // Shapes are few in practice (category, limit, filters); the bound only keeps a stream of odd ones in check.
 const MAX_SHAPES = 2000
-const statements = new Map<string, { name: string; text: string; params: unknown[] }>()
+const statements = new Map<string, { name?: string; text: string; params: unknown[] }>()
 
 /**
- * The named prepared statement for q, as pg's query config: built and named once per shape, with placeholders
- * where nearestBound's values go, then filled per request. Building and hashing the SQL on every request was
- * the largest cost left in the hot path's Node time.
+ * Every backend keeps each prepared statement it has run, with its plan (a few hundred kB for this query), until
+ * the connection closes: past this many distinct statements, rarer shapes run unnamed, parsed and planned on every
+ * request, so that a client cycling through filters and limits cannot grow every backend without end.
  */
-export function nearestStatement(q: NearestQuery, form: NearestForm): { name: string; text: string; values: unknown[] } {
+export const MAX_PREPARED = 100
+const prepared = new Set<string>()
+
+/**
+ * The statement for q, as pg's query config: built and named once per shape, with placeholders where
+ * nearestBound's values go, then filled per request. Building and hashing the SQL on every request was the
+ * largest cost left in the hot path's Node time.
+ */
+export function nearestStatement(q: NearestQuery, form: NearestForm): { name?: string; text: string; values: unknown[] } {
   const shape = shapeOf(q, form)
   let statement = statements.get(shape)
   if (!statement) {
     const { sql: text, params } = dialect.sqlToQuery(nearestBodySql(q, form, placeholders))
-    statement = { name: `nearest_${createHash('sha1').update(text).digest('hex').slice(0, 20)}`, text, params }
+    let name: string | undefined = `nearest_${createHash('sha1').update(text).digest('hex').slice(0, 20)}`
+    if (prepared.has(name) || prepared.size < MAX_PREPARED) prepared.add(name)
+    else name = undefined
+    statement = { name, text, params }
     if (statements.size >= MAX_SHAPES) statements.clear()
     statements.set(shape, statement)
   }
