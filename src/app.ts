@@ -1,6 +1,8 @@
+import { IncomingMessage, ServerResponse } from 'node:http'
+import { Socket } from 'node:net'
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify'
-import helmet from '@fastify/helmet'
 import rateLimit from '@fastify/rate-limit'
+import helmet from 'helmet'
 import swagger from '@fastify/swagger'
 import swaggerUi from '@fastify/swagger-ui'
 import {
@@ -55,8 +57,16 @@ export async function buildApp(config: AppConfig, { db, logger }: AppDeps): Prom
   registerProblemHandlers(app)
   documentCommonProblems(app)
 
-  // The API serves JSON; the only HTML is /docs, whose bundled Swagger UI needs inline scripts.
-  await app.register(helmet, { contentSecurityPolicy: false })
+  // The API serves JSON; the only HTML is /docs, whose bundled Swagger UI needs inline scripts. With these options
+  // helmet's headers depend on nothing in the request, so they are worked out once (@fastify/helmet built helmet
+  // anew for every request, a fifth of the nearest hot path's time in Node).
+  const probe = new ServerResponse(new IncomingMessage(new Socket()))
+  helmet({ contentSecurityPolicy: false })(probe.req, probe, () => {})
+  const securityHeaders = probe.getHeaders()
+  app.addHook('onRequest', (_request, reply, done) => {
+    reply.headers(securityHeaders)
+    done()
+  })
   if (config.RATE_LIMIT_PER_MINUTE > 0) {
     await app.register(rateLimit, { max: config.RATE_LIMIT_PER_MINUTE, timeWindow: '1 minute' })
   }

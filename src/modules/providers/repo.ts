@@ -3,14 +3,16 @@ import { sql, type SQL } from 'drizzle-orm'
 import type { Db } from '../../db/client.js'
 import { pcodesCovering } from '../areas/spatial.js'
 import { mouStatusByCategory } from '../mous/repo.js'
+import { isoTime, nearestBodySql, type NearestForm } from './nearest-json.js'
 import type { NearestQuery, Provider } from './schemas.js'
-import { latOf, lonOf, nearestSql, point } from './spatial.js'
+import { latOf, lonOf, point } from './spatial.js'
 
 type Executor = Pick<Db, 'execute'>
 
-const isoTime = (column: SQL) => sql`to_char(${column} AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')`
-
-/** The columns every provider read returns, over alias p; rowToProvider turns one row into the API shape. */
+/**
+ * The columns every provider read returns, over alias p; rowToProvider turns one row into the API shape.
+ * The nearest hot path builds the same fields as JSON text instead (nearest-json.ts): change both.
+ */
 export const providerSelect = sql`
   p.id, p.name, p.names, p.kind, p.categories, p.services, ${latOf} AS lat, ${lonOf} AS lon,
   p.address, p.phones, p.email, p.website, p.languages, p.eligible_genders, p.min_age, p.max_age, p.requires,
@@ -21,8 +23,8 @@ export const providerSelect = sql`
                             ORDER BY a.admin_level, a.pcode)
             FROM areas a WHERE a.pcode = ANY(p.area_pcodes)), '[]'::json) AS areas`
 
-/** The exact SQL GET /v1/providers/nearest runs (exported so a test can EXPLAIN it). */
-export const nearestProvidersSql = (q: NearestQuery): SQL => nearestSql(q, providerSelect)
+/** The exact SQL GET /v1/providers/nearest runs (exported so a test can EXPLAIN it): one row, the body as text. */
+export const nearestProvidersSql = (q: NearestQuery, form: NearestForm = 'json'): SQL => nearestBodySql(q, form)
 
 /** A row as providerSelect reads it: the stored columns (but the search text) and the computed ones. */
 export type ProviderRow = Omit<ProviderColumns, 'search_text'> & {

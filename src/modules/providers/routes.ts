@@ -63,12 +63,11 @@ export const providerRoutes: FastifyPluginAsyncZod<{ db: Db }> = async (app, { d
       },
     },
     async (request, reply) => {
-      const items = await providers.nearest(request.query)
-      if (wantsGeoJson(request, request.query.format)) {
-        reply.type(GEOJSON_MEDIA_TYPE)
-        return asFeatures(items)
-      }
-      return { items, next_cursor: null }
+      const geojson = wantsGeoJson(request, request.query.format)
+      const body = await providers.nearestBody(request.query, geojson ? 'geojson' : 'json')
+      // Already the documented body, serialised by PostgreSQL: with a JSON content type Fastify sends a string as
+      // it is, skipping the response serializer (test/providers/nearest-json.test.ts holds it to the schema).
+      return reply.type(geojson ? GEOJSON_MEDIA_TYPE : 'application/json').send(body as never)
     },
   )
 

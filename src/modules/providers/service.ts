@@ -2,11 +2,12 @@
 import { randomUUID } from 'node:crypto'
 import { sql, type SQL } from 'drizzle-orm'
 import { z } from 'zod'
-import { queryPrepared, type Db } from '../../db/client.js'
+import type { Db } from '../../db/client.js'
 import { CursorText, decodeCursor, toPage } from '../../lib/pagination.js'
 import { assertVersion } from '../../lib/if-match.js'
 import { notFound, unprocessable, type FieldError } from '../../lib/problem.js'
-import { nearestProvidersSql, providersRepo, rowToProvider, type ProviderColumns, type ProviderRow } from './repo.js'
+import { nearestStatement, type NearestForm } from './nearest-json.js'
+import { providersRepo, type ProviderColumns } from './repo.js'
 import { ProviderInput, type ListQuery, type NearestQuery, type Provider, type ProviderPatch } from './schemas.js'
 import { intersectsBBox, withinM } from './spatial.js'
 import { mouStatusFilter } from '../mous/repo.js'
@@ -190,10 +191,11 @@ export function providersService(db: Db) {
       return toPage(rows, q.limit, (p) => [p.name, p.id])
     },
 
-    async nearest(q: NearestQuery): Promise<Array<Provider & { distance_m: number }>> {
-      // The hot path: a prepared statement per query shape (category and filters), planned once per connection.
-      const rows = await queryPrepared<ProviderRow & { distance_m: number }>(db, nearestProvidersSql(q))
-      return rows.map((r) => ({ ...rowToProvider(r), distance_m: r.distance_m }))
+    /** The response body, NearestResult or its GeoJSON form, as PostgreSQL writes it (nearest-json.ts). */
+    async nearestBody(q: NearestQuery, form: NearestForm): Promise<string> {
+      // The hot path: a prepared statement per query shape (category, limit, filters), planned once per connection.
+      const { rows } = await db.$client.query<{ body: string }>(nearestStatement(q, form))
+      return rows[0].body
     },
   }
 }

@@ -1,18 +1,22 @@
 // The only place provider geometry SQL is written.
-import { sql, type SQL } from 'drizzle-orm'
-import type { BBox, LatLon } from '../../lib/geo.js'
+import { sql, type Placeholder, type SQL } from 'drizzle-orm'
+import type { BBox } from '../../lib/geo.js'
 import { mouStatusFilter } from '../mous/repo.js'
 import { CATEGORIES, type NearestQuery, type ProviderStatus } from './schemas.js'
 
-export const point = (p: LatLon) => sql`ST_SetSRID(ST_MakePoint(${p.lon}::float8, ${p.lat}::float8), 4326)`
+/** A value bound as a parameter: the value itself, or a placeholder for a statement built once per shape. */
+type Bound = number | Placeholder
+type BoundPoint = { lat: Bound; lon: Bound }
+
+export const point = (p: BoundPoint) => sql`ST_SetSRID(ST_MakePoint(${p.lon}::float8, ${p.lat}::float8), 4326)`
 
 /** Geography of the query point: metres on the WGS 84 spheroid. */
-const geog = (p: LatLon) => sql`${point(p)}::geography`
+const geog = (p: BoundPoint) => sql`${point(p)}::geography`
 
 // `(p.location::geography)` is written exactly as the expression indexes define it, or the planner cannot use them.
 const locationGeog = sql`(p.location::geography)`
 
-export const withinM = (p: LatLon, metres: number) => sql`ST_DWithin(${locationGeog}, ${geog(p)}, ${metres}::float8)`
+export const withinM = (p: BoundPoint, metres: Bound) => sql`ST_DWithin(${locationGeog}, ${geog(p)}, ${metres}::float8)`
 
 // Transform the constant, not the column: the envelope is built in 4326 so the GiST index on location applies.
 export const intersectsBBox = (b: BBox) =>
@@ -41,19 +45,49 @@ const statusLiteral = (s: ProviderStatus) => {
 export const knnMargin = (limit: number) => Math.max(10, limit)
 
 /**
+ * How many KNN candidates the inner query reads: limit + knnMargin(limit) rounded up to one of a few sizes, written
+ * into the SQL text. With the LIMIT as a bound parameter PostgreSQL costs a generic plan as if a tenth of the
+ * table were wanted, never settles on it, and plans every execution of the prepared statement afresh (about half
+ * of the query's CPU time); with a literal it plans each statement once. A few sizes keep the statements few (one
+ * per shape and size, not per limit); reading a few more candidates only widens the margin.
+ */
+const CANDIDATE_SIZES = [15, 20, 40, 80, 120, 200]
+export const knnCandidates = (limit: number) => {
+  const wanted = limit + knnMargin(limit)
+  const size = CANDIDATE_SIZES.find((s) => s >= wanted) ?? wanted
+  if (!Number.isInteger(size)) throw new Error(`not a row count: ${size}`)
+  return sql.raw(String(size))
+}
+
+/**
+ * The values of a nearest query that change from request to request and reach the SQL only as bound parameters
+ * (whether each is given is part of the query's shape): with placeholders in their place, nearestSql builds a
+ * statement that serves every request of its shape (nearest-json.ts). NEAREST_BOUND_FIELDS are the NearestQuery
+ * fields behind them; a value whose field is absent is never bound.
+ */
+export type NearestBound = BoundPoint & { age: Bound; max_m: Bound }
+export const NEAREST_BOUND_FIELDS = ['lat', 'lon', 'age', 'max_km'] as const
+export const nearestBound = (q: NearestQuery): NearestBound => ({
+  lat: q.lat,
+  lon: q.lon,
+  age: q.age ?? 0,
+  max_m: (q.max_km ?? 0) * 1000,
+})
+
+/**
  * The nearest-providers query. The inner query is index-driven (KNN `<->` on the geography GiST index: the
  * per-category partial index when a category is given and status is active, else providers_location_geog_gist);
  * the outer query computes the spheroid distance for those candidates only and re-ranks them.
  * `select` is the column list the outer query returns over alias p (repo's providerSelect).
  */
-export function nearestSql(q: NearestQuery, select: SQL): SQL {
-  const here = geog(q)
+export function nearestSql(q: NearestQuery, select: SQL, bound: NearestBound = nearestBound(q)): SQL {
+  const here = geog(bound)
   const filters: SQL[] = [sql`p.status = ${statusLiteral(q.status)}`]
   if (q.category) filters.push(sql`p.categories @> ${categoryLiteral(q.category)}`)
-  if (q.max_km !== undefined) filters.push(withinM(q, q.max_km * 1000))
+  if (q.max_km !== undefined) filters.push(withinM(bound, bound.max_m))
   if (q.gender) filters.push(sql`(p.eligible_genders = '{}' OR ${q.gender}::text = ANY(p.eligible_genders))`)
   if (q.age !== undefined) {
-    filters.push(sql`(p.min_age IS NULL OR p.min_age <= ${q.age}::int) AND (p.max_age IS NULL OR ${q.age}::int <= p.max_age)`)
+    filters.push(sql`(p.min_age IS NULL OR p.min_age <= ${bound.age}::int) AND (p.max_age IS NULL OR ${bound.age}::int <= p.max_age)`)
   }
   if (q.cost) filters.push(sql`p.cost = ${q.cost}::text`)
   if (q.kind) filters.push(sql`p.kind = ${q.kind}::text`)
@@ -64,7 +98,7 @@ export function nearestSql(q: NearestQuery, select: SQL): SQL {
       SELECT * FROM providers p
       WHERE ${sql.join(filters, sql` AND `)}
       ORDER BY ${locationGeog} <-> ${here}
-      LIMIT ${q.limit + knnMargin(q.limit)}::int
+      LIMIT ${knnCandidates(q.limit)}
     ) p
     ORDER BY distance_m, p.id
     LIMIT ${q.limit}::int`

@@ -1,0 +1,202 @@
+// GET /v1/providers/nearest answered by PostgreSQL: the whole response body as one text value, which Node
+// passes through instead of parsing rows into objects, validating them and serialising them again (the hot
+// path; see bench/README.md). Keys come from the documented schemas, so the body has their field order.
+import { createHash } from 'node:crypto'
+import { fillPlaceholders, sql, type SQL } from 'drizzle-orm'
+import { PgDialect } from 'drizzle-orm/pg-core'
+import { z } from 'zod'
+import { mouStatusByCategory } from '../mous/repo.js'
+import { NearestProvider, Provider, type NearestQuery } from './schemas.js'
+import { latOf, lonOf, NEAREST_BOUND_FIELDS, nearestBound, nearestSql, type NearestBound } from './spatial.js'
+
+/** A timestamp as the API writes it: UTC, microseconds, Z. */
+export const isoTime = (column: SQL) => sql`to_char(${column} AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')`
+
+// Each helper yields the JSON text of one value, or NULL for JSON null. to_json escapes strings exactly as
+// JSON.stringify does; a float8 prints its shortest exact digits like a JavaScript number, but below 1e-4 in
+// exponent form (1e-05 for 0.00001): the same number to any JSON reader.
+const str = (e: SQL) => sql`to_json(${e})::text`
+const num = (e: SQL) => sql`(${e})::text`
+const strArray = (e: SQL) => sql`array_to_json(${e})::text`
+const jsonbMember = (v: SQL, key: string) => sql`(${v}->${sql.raw(`'${key}'`)})::text`
+
+/**
+ * A jsonb object of strings (names, mou_status) as compact text. jsonb prints `{"a": "x", "b": "y"}`; inside a
+ * JSON string every `"` is escaped, so `": "` and `", "`, which end in an unescaped quote, occur only between
+ * tokens and can be closed up.
+ */
+const compactStringMap = (e: SQL) => sql`replace(replace((${e})::text, '": "', '":"'), '", "', '","')`
+
+/**
+ * A JSON object with the keys of `schema` in its order, each value from `values` (SQL yielding JSON text).
+ * A missing or extra key throws when the module loads, so the body cannot drift from the documented shape.
+ * NULL becomes null, or leaves out a key that the schema marks optional.
+ */
+function jsonObject(schema: { shape: Record<string, z.ZodType> }, values: Record<string, SQL>): SQL {
+  const keys = Object.keys(schema.shape)
+  const unmatched = [...keys.filter((k) => !(k in values)), ...Object.keys(values).filter((k) => !keys.includes(k))]
+  if (unmatched.length) throw new Error(`nearest-json: no SQL for, or no schema field for: ${unmatched.join(', ')}`)
+  const parts = keys.map((key, i) => {
+    if (!/^[a-z_]+$/.test(key)) throw new Error(`nearest-json: key ${key} cannot be written into an SQL literal`)
+    const label = sql.raw(`'${i === 0 ? '{' : ','}"${key}":'`)
+    if (schema.shape[key] instanceof z.ZodOptional) {
+      if (i === 0) throw new Error(`nearest-json: optional first key ${key}`)
+      return sql`coalesce(${label} || ${values[key]}, '')`
+    }
+    return sql`${label} || coalesce(${values[key]}, 'null')`
+  })
+  return sql`(${sql.join(parts, sql` || `)} || '}')`
+}
+
+/** A jsonb array whose elements are rebuilt by `element` (jsonb keeps object keys in its own order, not ours). */
+const jsonArrayOf = (array: SQL, alias: string, element: (v: SQL) => SQL) => {
+  const v = sql.raw(`${alias}.v`)
+  return sql`CASE WHEN jsonb_array_length(${array}) = 0 THEN '[]' ELSE (
+    SELECT '[' || string_agg(${element(v)}, ',' ORDER BY ${sql.raw(alias)}.o) || ']'
+    FROM jsonb_array_elements(${array}) WITH ORDINALITY AS ${sql.raw(alias)} (v, o)) END`
+}
+
+const shape = Provider.shape
+
+// What rowToProvider (repo.ts) makes of providerSelect's row, over alias p: one column j_<field> per field.
+// location, outside_known_areas and distance_m come together in the outer query.
+const fields = {
+  id: str(sql`p.id`),
+  name: str(sql`p.name`),
+  names: compactStringMap(sql`p.names`),
+  kind: str(sql`p.kind`),
+  categories: strArray(sql`p.categories`),
+  services: jsonArrayOf(sql`p.services`, 'svc', (v) =>
+    jsonObject(shape.services.element, {
+      category: jsonbMember(v, 'category'),
+      name: jsonbMember(v, 'name'),
+      description: jsonbMember(v, 'description'),
+    }),
+  ),
+  address: str(sql`p.address`),
+  phones: strArray(sql`p.phones`),
+  email: str(sql`p.email`),
+  website: str(sql`p.website`),
+  languages: strArray(sql`p.languages`),
+  eligibility: jsonObject(shape.eligibility, {
+    genders: strArray(sql`p.eligible_genders`),
+    min_age: num(sql`p.min_age`),
+    max_age: num(sql`p.max_age`),
+    requires: strArray(sql`p.requires`),
+  }),
+  cost: str(sql`p.cost`),
+  capacity: num(sql`p.capacity`),
+  opening_hours: str(sql`p.opening_hours`),
+  status: str(sql`p.status`),
+  funded_until: str(sql`p.funded_until`),
+  verification: sql`CASE WHEN p.verified_on IS NOT NULL AND p.verification_method IS NOT NULL THEN ${jsonObject(shape.verification.unwrap(), {
+    on: str(sql`p.verified_on`),
+    method: str(sql`p.verification_method`),
+    by: str(sql`p.verified_by`),
+  })} END`,
+  external_ids: jsonArrayOf(sql`p.external_ids`, 'ext', (v) =>
+    jsonObject(shape.external_ids.element, { scheme: jsonbMember(v, 'scheme'), id: jsonbMember(v, 'id') }),
+  ),
+  notes: str(sql`p.notes`),
+  areas: sql`coalesce((
+    SELECT '[' || string_agg(${jsonObject(shape.areas.element, {
+      pcode: str(sql`a.pcode`),
+      admin_level: num(sql`a.admin_level`),
+      name_en: str(sql`a.name_en`),
+    })}, ',' ORDER BY a.admin_level, a.pcode) || ']'
+    FROM areas a WHERE a.pcode = ANY(p.area_pcodes)), '[]')`,
+  mou_status: compactStringMap(mouStatusByCategory('p')),
+  created_at: str(isoTime(sql`p.created_at`)),
+  updated_at: str(isoTime(sql`p.updated_at`)),
+  version: num(sql`p.version`),
+} satisfies Partial<Record<keyof NearestProvider, SQL>>
+
+const column = (key: keyof typeof fields) => sql.raw(`n.j_${key}`)
+const fromColumns = Object.fromEntries(Object.keys(fields).map((k) => [k, column(k as keyof typeof fields)]))
+const derived = {
+  outside_known_areas: sql`(n.j_areas = '[]')::text`,
+  distance_m: num(sql`n.distance_m`),
+}
+const item = jsonObject(NearestProvider, { ...fromColumns, ...derived, location: jsonObject(shape.location, { lat: sql`n.lat`, lon: sql`n.lon` }) })
+// GeoJSON: the provider without its location, which becomes the geometry ([lon, lat], RFC 7946).
+const { location: _location, ...propertiesShape } = NearestProvider.shape
+const feature = sql`'{"type":"Feature","id":' || n.j_id || ',"geometry":{"type":"Point","coordinates":[' || n.lon || ',' || n.lat || ']},"properties":' || ${jsonObject(
+  { shape: propertiesShape },
+  { ...fromColumns, ...derived },
+)} || '}'`
+
+const dialect = new PgDialect()
+/** Renders a fragment without parameters once, so that a request does not walk it again. */
+function rendered(fragment: SQL): SQL {
+  const { sql: text, params } = dialect.sqlToQuery(fragment)
+  if (params.length) throw new Error('nearest-json: a static fragment has parameters')
+  return sql.raw(text)
+}
+
+const innerSelect = rendered(sql`p.id, ${latOf}::text AS lat, ${lonOf}::text AS lon, ${sql.join(
+  Object.entries(fields).map(([key, value]) => sql`${value} AS ${sql.raw(`j_${key}`)}`),
+  sql`, `,
+)}`)
+const inOrder = sql`ORDER BY n.distance_m, n.id`
+const bodies = {
+  json: rendered(sql`'{"items":[' || coalesce(string_agg(${item}, ',' ${inOrder}), '') || '],"next_cursor":null}'`),
+  geojson: rendered(
+    sql`'{"type":"FeatureCollection","features":[' || coalesce(string_agg(${feature}, ',' ${inOrder}), '') || '],"numberReturned":' || count(*) || '}'`,
+  ),
+}
+
+export type NearestForm = keyof typeof bodies
+
+/**
+ * The nearest query (spatial.ts nearestSql: KNN on the index, re-ranked on the spheroid) wrapped so that it
+ * returns one row with one text column, body: the NearestResult, or with form geojson its FeatureCollection.
+ */
+export const nearestBodySql = (q: NearestQuery, form: NearestForm, bound?: NearestBound): SQL =>
+  sql`SELECT ${bodies[form]} AS body FROM (${nearestSql(q, innerSelect, bound)}) n`
+
+const placeholders: NearestBound = {
+  lat: sql.placeholder('lat'),
+  lon: sql.placeholder('lon'),
+  age: sql.placeholder('age'),
+  max_m: sql.placeholder('max_m'),
+}
+const boundFields = new Set<string>(NEAREST_BOUND_FIELDS)
+
+/** Everything in q that decides the statement: each field by value, but the bound ones only by being given. */
+function shapeOf(q: NearestQuery, form: NearestForm): string {
+  let shape = form
+  for (const [field, value] of Object.entries(q)) shape += `|${field}:${boundFields.has(field) ? '?' : JSON.stringify(value)}`
+  return shape
+}
+
+// Shapes are few in practice (category, limit, filters); the bound only keeps a stream of odd ones in check.
+const MAX_SHAPES = 2000
+const statements = new Map<string, { name?: string; text: string; params: unknown[] }>()
+
+/**
+ * Every backend keeps each prepared statement it has run, with its plan (a few hundred kB for this query), until
+ * the connection closes: past this many distinct statements, rarer shapes run unnamed, parsed and planned on every
+ * request, so that a client cycling through filters and limits cannot grow every backend without end.
+ */
+export const MAX_PREPARED = 100
+const prepared = new Set<string>()
+
+/**
+ * The statement for q, as pg's query config: built and named once per shape, with placeholders where
+ * nearestBound's values go, then filled per request. Building and hashing the SQL on every request was the
+ * largest cost left in the hot path's Node time.
+ */
+export function nearestStatement(q: NearestQuery, form: NearestForm): { name?: string; text: string; values: unknown[] } {
+  const shape = shapeOf(q, form)
+  let statement = statements.get(shape)
+  if (!statement) {
+    const { sql: text, params } = dialect.sqlToQuery(nearestBodySql(q, form, placeholders))
+    let name: string | undefined = `nearest_${createHash('sha1').update(text).digest('hex').slice(0, 20)}`
+    if (prepared.has(name) || prepared.size < MAX_PREPARED) prepared.add(name)
+    else name = undefined
+    statement = { name, text, params }
+    if (statements.size >= MAX_SHAPES) statements.clear()
+    statements.set(shape, statement)
+  }
+  return { name: statement.name, text: statement.text, values: fillPlaceholders(statement.params, nearestBound(q)) }
+}
