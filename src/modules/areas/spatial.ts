@@ -1,5 +1,6 @@
 // The only place area geometry SQL is written.
 import { sql, type SQL } from 'drizzle-orm'
+import { pointSql } from '../../lib/point.js'
 
 /**
  * Degrees. Where ST_Subdivide cuts an edge of a polygon it computes the new vertex, which is rounded, so the pieces
@@ -42,7 +43,6 @@ export const refreshProviderAreas = (pcodes?: string[]) =>
              OR p.area_pcodes && ${sql.param(pcodes)}::text[]`
     : sql`UPDATE providers p SET area_pcodes = ${pcodesCovering(sql`p.location`)}`
 
-export const pointAt = (lat: number, lon: number) => sql`ST_SetSRID(ST_MakePoint(${lon}, ${lat}), 4326)`
 
 /** The stored representative point as {lat, lon}; `alias` is a whitelisted table alias. */
 export const repPointJson = (alias: 'a') =>
@@ -101,4 +101,4 @@ export const assignParentsByLargestOverlap = (country: string, parentLevel: numb
 export const emptyStagedGeometries = sql`DELETE FROM import_staging WHERE geom IS NULL OR ST_IsEmpty(geom) RETURNING idx`
 
 /** Whether the area of alias `a` contains the point; ST_Covers semantics (boundary points are inside). */
-export const coversPoint = (lat: number, lon: number) => sql`a.pcode IN (${coveringPcodes(pointAt(lat, lon))})`
+export const coversPoint = (lat: number, lon: number) => sql`a.pcode IN (${coveringPcodes(pointSql({ lat, lon }))})`

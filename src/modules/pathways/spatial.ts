@@ -1,8 +1,9 @@
 // The only place pathway geometry SQL is written.
 import { sql } from 'drizzle-orm'
 import type { LatLon } from '../../lib/geo.js'
+import { pointSql } from '../../lib/point.js'
 
-const point = (p: LatLon) => sql`ST_SetSRID(ST_MakePoint(${p.lon}, ${p.lat}), 4326)::geography`
+const point = (p: LatLon) => sql`${pointSql(p)}::geography`
 
 /**
  * The nearest active focal point to `p` and its distance: KNN on the (location::geography) GiST index,

@@ -1,14 +1,12 @@
 // The only place provider geometry SQL is written.
-import { sql, type Placeholder, type SQL } from 'drizzle-orm'
+import { sql, type SQL } from 'drizzle-orm'
 import type { BBox } from '../../lib/geo.js'
+import { pointSql, type Bound, type BoundPoint } from '../../lib/point.js'
 import { mouStatusFilter } from '../mous/repo.js'
 import { CATEGORIES, type NearestQuery, type ProviderStatus } from './schemas.js'
 
-/** A value bound as a parameter: the value itself, or a placeholder for a statement built once per shape. */
-type Bound = number | Placeholder
-type BoundPoint = { lat: Bound; lon: Bound }
-
-export const point = (p: BoundPoint) => sql`ST_SetSRID(ST_MakePoint(${p.lon}::float8, ${p.lat}::float8), 4326)`
+// The nearest query and the bulk insert read the shared point builder under this name.
+export const point = pointSql
 
 /** Geography of the query point: metres on the WGS 84 spheroid. */
 const geog = (p: BoundPoint) => sql`${point(p)}::geography`
