@@ -180,13 +180,15 @@ try {
     return total
   }
 
-  type Sample = { rps: number; p50: number; p99: number; errors: number; nodeMs?: number; pgMs?: number }
+  type Sample = { rps: number; p50: number; p99: number; errors: number; nodeMs?: number; pgMs?: number; clientMs: number }
   const measure = async (s: Server): Promise<Sample> => {
     // Warm-up right before each run: every pooled connection prepares its statements and loads PostGIS (pg's
     // pool closes connections idle for 10 s, as a server's are while the others are measured).
     await run(s, 2)
     const [node0, pg0] = [cpuMs(s.pid), await backendCpu()]
+    const client0 = process.cpuUsage()
     const r = await run(s, SECONDS)
+    const client = process.cpuUsage(client0)
     const [node1, pg1] = [cpuMs(s.pid), await backendCpu()]
     const n = r.requests.total
     const pg = backendCpuSince(pg0, pg1)
@@ -197,6 +199,8 @@ try {
       errors: r.errors + r.non2xx,
       nodeMs: node0 !== undefined && node1 !== undefined ? (node1 - node0) / n : undefined,
       pgMs: pg !== undefined ? pg / n : undefined,
+      // autocannon, in this process: reading a larger response (more headers) costs the client too.
+      clientMs: (client.user + client.system) / 1000 / n,
     }
   }
 
@@ -221,7 +225,7 @@ try {
   }
   const summary = (label: string) => {
     const xs = samples.get(label)!
-    const cpu = (key: 'nodeMs' | 'pgMs') => (xs.every((x) => x[key] !== undefined) ? median(xs.map((x) => x[key]!)) : undefined)
+    const cpu = (key: 'nodeMs' | 'pgMs' | 'clientMs') => (xs.every((x) => x[key] !== undefined) ? median(xs.map((x) => x[key]!)) : undefined)
     return {
       rps: median(xs.map((x) => x.rps)),
       p50: median(xs.map((x) => x.p50)),
@@ -229,6 +233,7 @@ try {
       errors: xs.reduce((n, x) => n + x.errors, 0),
       nodeMs: cpu('nodeMs'),
       pgMs: cpu('pgMs'),
+      clientMs: cpu('clientMs'),
     }
   }
   const ms = (x: number | undefined) => (x === undefined ? 'n/a' : x.toFixed(3))
@@ -242,7 +247,7 @@ try {
     const ratios = samples.get(s.label)!.map((x, i) => x.rps / samples.get('reference')![i].rps)
     console.log(
       `${s.label.padEnd(10)} ${Math.round(m.rps).toLocaleString('en').padStart(7)} req/s  p50 ${m.p50} ms  p99 ${m.p99} ms  ${m.errors} errors  ` +
-        `CPU ms/request: server ${ms(m.nodeMs)}, PostgreSQL ${ms(m.pgMs)}` +
+        `CPU ms/request: server ${ms(m.nodeMs)}, PostgreSQL ${ms(m.pgMs)}, client ${ms(m.clientMs)}` +
         (s.label === 'reference'
           ? ''
           : `  | req/s ${(m.rps / ref.rps).toFixed(3)} of the reference (per-round median ${median(ratios).toFixed(3)}), p99 ${(m.p99 / ref.p99).toFixed(2)}×`),

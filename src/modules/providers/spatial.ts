@@ -76,7 +76,8 @@ export const nearestBound = (q: NearestQuery): NearestBound => ({
  * The nearest-providers query. The inner query is index-driven (KNN `<->` on the geography GiST index: the
  * per-category partial index when a category is given and status is active, else providers_location_geog_gist);
  * the outer query computes the spheroid distance for those candidates only and re-ranks them.
- * `select` is the column list the outer query returns over alias p (repo's providerSelect).
+ * `select` is the column list the outer query returns over alias p (nearest-json.ts's JSON text of each field; the
+ * tests pass repo's providerSelect); `bound` holds the values to bind, or placeholders for them.
  */
 export function nearestSql(q: NearestQuery, select: SQL, bound: NearestBound = nearestBound(q)): SQL {
   const here = geog(bound)
