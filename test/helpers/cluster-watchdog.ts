@@ -60,16 +60,32 @@ export function descendants(pid: number): Map<number, string> {
   return found
 }
 
-function killLeftovers(seen: Map<number, string>) {
-  const table = processTable()
-  for (const [pid, started] of seen) {
-    if (table.get(pid)?.[1] === started) {
-      try {
-        process.kill(pid, 'SIGKILL')
-      } catch {
-        // gone meanwhile
-      }
+/** Whether the process is still running: present in /proc, not a zombie, and the same process (start time). */
+function running(pid: number, started: string) {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
+    return fields[0] !== 'Z' && fields[19] === started
+  } catch {
+    return false
+  }
+}
+
+/**
+ * SIGKILLs the leftovers and waits (up to 5 s) until they are gone: delivery is asynchronous, and a process
+ * still running when the cluster stops could start it again.
+ */
+async function killLeftovers(seen: Map<number, string>) {
+  const targets = [...seen].filter(([pid, started]) => running(pid, started))
+  for (const [pid] of targets) {
+    try {
+      process.kill(pid, 'SIGKILL')
+    } catch {
+      // gone meanwhile
     }
+  }
+  for (let i = 0; i < 250 && targets.some(([pid, started]) => running(pid, started)); i++) {
+    await new Promise((r) => setTimeout(r, 20))
   }
 }
 
@@ -92,7 +108,7 @@ export async function watchTestRun({ runnerPid, marker, stop, intervalMs = 1000 
     await new Promise((r) => setTimeout(r, intervalMs))
   }
   if (!existsSync(marker) || markerOwner(marker) !== runnerPid) return false
-  killLeftovers(seen)
+  await killLeftovers(seen)
   rmSync(marker, { force: true })
   stop()
   return true
