@@ -164,9 +164,9 @@ const boundFields = new Set<string>(NEAREST_BOUND_FIELDS)
 
 /** Everything in q that decides the statement: each field by value, but the bound ones only by being given. */
 function shapeOf(q: NearestQuery, form: NearestForm): string {
-  let shape = form
-  for (const [field, value] of Object.entries(q)) shape += `|${field}:${boundFields.has(field) ? '?' : JSON.stringify(value)}`
-  return shape
+  let key = form as string
+  for (const [field, value] of Object.entries(q)) key += `|${field}:${boundFields.has(field) ? '?' : JSON.stringify(value)}`
+  return key
 }
 
 // Shapes are few in practice (category, limit, filters); the bound only keeps a stream of odd ones in check.
