@@ -3,7 +3,7 @@ import { spawn, spawnSync } from 'node:child_process'
 import { existsSync, readFileSync, writeFileSync } from 'node:fs'
 import path from 'node:path'
 import { PROJECT_ROOT } from '../src/db/database.js'
-import { ensureLocalCluster } from '../src/db/local-cluster.js'
+import { ensureLocalCluster, processAlive } from '../src/db/local-cluster.js'
 import { dropOrphanDatabases, ensureTemplate } from './helpers/db.js'
 
 // tap adds its process tracker to the NODE_OPTIONS of every process spawned here; `env -u` takes it away
@@ -12,21 +12,13 @@ const plainNode = (...args: string[]) => ['-u', 'NODE_OPTIONS', process.execPath
 // The tap runner: this script's parent, alive until the run (and its `after`) is over.
 const runner = process.ppid
 const marker = path.join(PROJECT_ROOT, '.data', 'started-for-tests')
-const alive = (pid: number) => {
-  try {
-    process.kill(pid, 0)
-    return true
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM'
-  }
-}
 
 if (!process.env.DATABASE_URL) {
   const cluster = ensureLocalCluster(PROJECT_ROOT, (m) => console.error(`# ${m}`))
   const owner = existsSync(marker) ? Number(readFileSync(marker, 'utf8')) : undefined
   // A marker whose run is gone means that run died before its teardown and left its cluster running (the one
   // just found running): this run takes it over and stops it at the end, as if it had started it.
-  const adopt = owner !== undefined && !alive(owner)
+  const adopt = owner !== undefined && !processAlive(owner)
   if (cluster.startedHere || adopt) {
     writeFileSync(marker, String(runner))
     if (!process.env.SETU_KEEP_DB) {

@@ -161,7 +161,8 @@ function lockHolder(lockPath: string): number | undefined {
   }
 }
 
-function processAlive(pid: number) {
+/** Whether a process with this pid exists (EPERM: it does, but belongs to another user). */
+export function processAlive(pid: number) {
   try {
     process.kill(pid, 0)
     return true

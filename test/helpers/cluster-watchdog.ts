@@ -8,15 +8,8 @@
 // cluster). So the watchdog keeps a list of the runner's descendants and ends them before it stops the cluster.
 import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
+import { processAlive } from '../../src/db/local-cluster.js'
 
-const alive = (pid: number) => {
-  try {
-    process.kill(pid, 0)
-    return true
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM'
-  }
-}
 
 const markerOwner = (marker: string) => {
   try {
@@ -101,7 +94,7 @@ export interface WatchOptions {
 /** Resolves once the runner is gone; true when it had to stop the cluster itself. */
 export async function watchTestRun({ runnerPid, marker, stop, intervalMs = 1000 }: WatchOptions): Promise<boolean> {
   const seen = new Map<number, string>()
-  while (alive(runnerPid)) {
+  while (processAlive(runnerPid)) {
     // The teardown ran, or a later run took the cluster over: nothing left to watch.
     if (markerOwner(marker) !== runnerPid) return false
     for (const [pid, started] of descendants(runnerPid)) seen.set(pid, started)

@@ -1,7 +1,7 @@
 // statement_timeout: a statement that runs too long is cancelled by PostgreSQL and answered as a 503 problem
 // (urn:setu:problem:timeout, no Retry-After), never a 500 and never a request that holds its connection.
 // A lock held by another session makes a statement slow on demand, whatever the machine's speed.
-import t from 'tap'
+import t, { type Test } from 'tap'
 import { buildApp } from '../../src/app.js'
 import { createDb } from '../../src/db/client.js'
 import { NETWORK_STATEMENT_TIMEOUT_MS } from '../../src/modules/network/service.js'
@@ -28,6 +28,29 @@ async function setUp(t: { teardown(fn: () => unknown): void }, statementTimeoutM
     return () => locker.query('ROLLBACK')
   }
   return { app, db: database.db, lock }
+}
+
+/**
+ * With `table` locked, GET `url` is cancelled at its own bound (`boundMs`, not the general timeout) and
+ * answered as a timeout problem; once the lock is gone the same request is served again.
+ */
+async function expectCancelledAtBound(
+  t: Test,
+  { app, lock }: Awaited<ReturnType<typeof setUp>>,
+  url: string,
+  table: string,
+  boundMs: number,
+  what: string,
+) {
+  const unlock = await lock(table)
+  const started = performance.now()
+  const res = await app.inject({ url })
+  const ms = performance.now() - started
+  await unlock()
+  t.equal(res.statusCode, 503)
+  t.equal(res.json().type, 'urn:setu:problem:timeout')
+  t.ok(ms >= boundMs - 100 && ms < boundMs + 5000, `cancelled after ${Math.round(ms)} ms, at the ${what} bound of ${boundMs} ms`)
+  t.equal((await app.inject({ url })).statusCode, 200, 'and answered again afterwards')
 }
 
 t.test('a statement past STATEMENT_TIMEOUT_MS is cancelled and answered 503, and the pool serves on', async (t) => {
@@ -81,19 +104,7 @@ t.test('pathways have a tighter bound of their own than the general statement ti
   await insertLink(db, { from: fp, to: legal, categories: ['legal'] })
   const url = `/v1/pathways?from=${fp}&category=legal`
   t.equal((await app.inject({ url })).json().items.length, 1)
-
-  const unlock = await lock('referral_links')
-  const started = performance.now()
-  const res = await app.inject({ url })
-  const ms = performance.now() - started
-  await unlock()
-  t.equal(res.statusCode, 503)
-  t.equal(res.json().type, 'urn:setu:problem:timeout')
-  t.ok(
-    ms >= PATHWAYS_STATEMENT_TIMEOUT_MS - 100 && ms < PATHWAYS_STATEMENT_TIMEOUT_MS + 5000,
-    `cancelled after ${Math.round(ms)} ms, at the pathways bound of ${PATHWAYS_STATEMENT_TIMEOUT_MS} ms`,
-  )
-  t.equal((await app.inject({ url })).statusCode, 200, 'and answered again afterwards')
+  await expectCancelledAtBound(t, { app, db, lock }, url, 'referral_links', PATHWAYS_STATEMENT_TIMEOUT_MS, 'pathways')
 })
 
 t.test('the area network has a tighter bound of its own than the general statement timeout', async (t) => {
@@ -102,17 +113,5 @@ t.test('the area network has a tighter bound of its own than the general stateme
   await insertVerifiedProvider(db, { categories: ['legal'], lat: 23.2, lon: 89.2 })
   const url = '/v1/areas/BD40/network'
   t.equal((await app.inject({ url })).json().nodes.length, 1)
-
-  const unlock = await lock('referral_links')
-  const started = performance.now()
-  const res = await app.inject({ url })
-  const ms = performance.now() - started
-  await unlock()
-  t.equal(res.statusCode, 503)
-  t.equal(res.json().type, 'urn:setu:problem:timeout')
-  t.ok(
-    ms >= NETWORK_STATEMENT_TIMEOUT_MS - 100 && ms < NETWORK_STATEMENT_TIMEOUT_MS + 5000,
-    `cancelled after ${Math.round(ms)} ms, at the network bound of ${NETWORK_STATEMENT_TIMEOUT_MS} ms`,
-  )
-  t.equal((await app.inject({ url })).statusCode, 200, 'and answered again afterwards')
+  await expectCancelledAtBound(t, { app, db, lock }, url, 'referral_links', NETWORK_STATEMENT_TIMEOUT_MS, 'network')
 })
