@@ -30,17 +30,21 @@ import { pathwaysService } from './modules/pathways/service.js'
 import { pathwayRoutes } from './modules/pathways/routes.js'
 import { networkService } from './modules/network/service.js'
 import { areaNetworkRoutes } from './modules/network/routes.js'
+import { keyAuthenticator, type KeyAuthenticator } from './modules/access/authenticate.js'
+import { registerAccessControl } from './modules/access/policy.js'
 
 export interface AppDeps {
   db: Db
   /** The process's logger (server.ts); by default one at LOG_LEVEL writing to stdout. */
   logger?: Logger
+  /** How API keys are verified; by default against db with a few seconds' cache (authenticate.ts). */
+  authenticator?: KeyAuthenticator
 }
 
 export type AppConfig = Pick<Config, 'LOG_LEVEL' | 'BODY_LIMIT_BYTES' | 'RATE_LIMIT_PER_MINUTE'> &
   Partial<Pick<Config, 'LINK_AT_RISK_DAYS' | 'VERIFICATION_STALE_MONTHS'>>
 
-export async function buildApp(config: AppConfig, { db, logger }: AppDeps): Promise<FastifyInstance> {
+export async function buildApp(config: AppConfig, { db, logger, authenticator = keyAuthenticator(db) }: AppDeps): Promise<FastifyInstance> {
   const app = Fastify({
     // Silent and no logger given (tests): Fastify's no-op logger, which builds no child logger per request.
     ...(logger || config.LOG_LEVEL !== 'silent'
@@ -56,6 +60,7 @@ export async function buildApp(config: AppConfig, { db, logger }: AppDeps): Prom
   app.setSerializerCompiler(serializerCompiler)
   registerProblemHandlers(app)
   documentCommonProblems(app)
+  registerAccessControl(app, authenticator)
 
   // The API serves JSON; the only HTML is /docs, whose bundled Swagger UI needs inline scripts. With these options
   // helmet's headers depend on nothing in the request, so they are worked out once (@fastify/helmet built helmet

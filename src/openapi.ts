@@ -16,6 +16,18 @@ export const openapiDocument = {
   },
   // Relative, so that /docs "Try it out" calls the host and port the document was served from.
   servers: [{ url: '/', description: 'The server this document was served from' }],
+  components: {
+    securitySchemes: {
+      bearer: {
+        type: 'http' as const,
+        scheme: 'bearer',
+        description:
+          'An API key (Authorization: Bearer setu_…), created by an admin with `npm run keys -- create` or POST /v1/keys. ' +
+          'Without one a caller reads areas and the directory, with confidential locations masked; each operation ' +
+          'names the roles it needs.',
+      },
+    },
+  },
   tags: [
     { name: 'areas', description: 'Administrative areas: BD division → district → upazila → union; KH province → district → commune' },
     { name: 'providers', description: 'The directory of service providers and community focal points' },
@@ -23,5 +35,6 @@ export const openapiDocument = {
     { name: 'mous', description: 'Memoranda of understanding that put providers in the referral system, with their status history' },
     { name: 'pathways', description: 'Shortest chains of healthy referral links to a service' },
     { name: 'system', description: 'Health and API description' },
+    { name: 'access', description: 'Organisations, API keys and the audit trail (admins)' },
   ],
 }

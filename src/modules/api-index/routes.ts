@@ -47,13 +47,17 @@ const index: z.infer<typeof ApiIndex> = {
 export const apiIndexRoutes: FastifyPluginAsyncZod = async (app) => {
   app.get(
     '/v1',
-    { schema: { tags: ['system'], summary: 'API index', description: 'Name, version and links to the docs and collections.', response: { 200: ApiIndex } } },
+    {
+      config: { access: 'public' },
+      schema: { tags: ['system'], summary: 'API index', description: 'Name, version and links to the docs and collections.', response: { 200: ApiIndex } },
+    },
     async () => index,
   )
 
   app.get(
     '/',
     {
+      config: { access: 'public' },
       schema: {
         tags: ['system'],
         summary: 'Start page',

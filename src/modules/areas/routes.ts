@@ -17,6 +17,7 @@ export const areaRoutes: FastifyPluginAsyncZod<{ db: Db }> = async (app, { db })
   app.get(
     '',
     {
+      config: { access: 'public' },
       schema: {
         tags: ['areas'],
         summary: 'List administrative areas',
@@ -57,6 +58,7 @@ export const areaRoutes: FastifyPluginAsyncZod<{ db: Db }> = async (app, { db })
   app.get(
     '/locate',
     {
+      config: { access: 'public' },
       schema: {
         tags: ['areas'],
         summary: 'Areas containing a point',
@@ -74,6 +76,7 @@ export const areaRoutes: FastifyPluginAsyncZod<{ db: Db }> = async (app, { db })
   app.get(
     '/:pcode',
     {
+      config: { access: 'public' },
       schema: {
         tags: ['areas'],
         summary: 'One administrative area',

@@ -14,6 +14,7 @@ export const mouRoutes: FastifyPluginAsyncZod<{ mous: MousService }> = async (ap
   app.get(
     '/',
     {
+      config: { access: 'reader' },
       schema: {
         tags: ['mous'],
         summary: 'List MOUs',
@@ -31,6 +32,7 @@ export const mouRoutes: FastifyPluginAsyncZod<{ mous: MousService }> = async (ap
   app.get(
     '/:id',
     {
+      config: { access: 'reader' },
       schema: {
         tags: ['mous'],
         summary: 'One MOU',
@@ -48,6 +50,7 @@ export const mouRoutes: FastifyPluginAsyncZod<{ mous: MousService }> = async (ap
   app.patch(
     '/:id',
     {
+      config: { access: 'writer' },
       schema: {
         tags: ['mous'],
         summary: 'Change an MOU',
@@ -67,6 +70,7 @@ export const mouRoutes: FastifyPluginAsyncZod<{ mous: MousService }> = async (ap
   app.get(
     '/:id/history',
     {
+      config: { access: 'reader' },
       schema: {
         tags: ['mous'],
         summary: 'History of an MOU',
@@ -87,6 +91,7 @@ export const providerMouRoutes: FastifyPluginAsyncZod<{ mous: MousService }> = a
   app.post(
     '/:id/mous',
     {
+      config: { access: 'writer' },
       schema: {
         tags: ['mous'],
         summary: 'Record an MOU of a provider',

@@ -8,6 +8,7 @@ export const areaNetworkRoutes: FastifyPluginAsyncZod<{ network: NetworkService 
   app.get(
     '/:pcode/network',
     {
+      config: { access: 'reader' },
       schema: {
         tags: ['referral-links'],
         summary: 'The referral network of an area',

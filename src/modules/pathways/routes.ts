@@ -7,6 +7,7 @@ export const pathwayRoutes: FastifyPluginAsyncZod<{ pathways: PathwaysService }>
   app.get(
     '/',
     {
+      config: { access: 'reader' },
       schema: {
         tags: ['pathways'],
         summary: 'Referral pathways to a service',

@@ -47,6 +47,7 @@ export const providerRoutes: FastifyPluginAsyncZod<{ db: Db }> = async (app, { d
   app.get(
     '/nearest',
     {
+      config: { access: 'public' },
       schema: {
         tags,
         summary: 'Nearest providers to a point',
@@ -74,6 +75,7 @@ export const providerRoutes: FastifyPluginAsyncZod<{ db: Db }> = async (app, { d
   app.get(
     '/',
     {
+      config: { access: 'public' },
       schema: {
         tags,
         summary: 'List providers',
@@ -103,6 +105,7 @@ export const providerRoutes: FastifyPluginAsyncZod<{ db: Db }> = async (app, { d
   app.post(
     '/',
     {
+      config: { access: 'writer' },
       schema: {
         tags,
         summary: 'Add a provider',
@@ -123,6 +126,7 @@ export const providerRoutes: FastifyPluginAsyncZod<{ db: Db }> = async (app, { d
   app.post(
     '/bulk',
     {
+      config: { access: 'writer' },
       schema: {
         tags,
         summary: 'Add many providers at once',
@@ -143,6 +147,7 @@ export const providerRoutes: FastifyPluginAsyncZod<{ db: Db }> = async (app, { d
   app.get(
     '/:id',
     {
+      config: { access: 'public' },
       schema: {
         tags,
         summary: 'Get a provider',
@@ -157,6 +162,7 @@ export const providerRoutes: FastifyPluginAsyncZod<{ db: Db }> = async (app, { d
   app.patch(
     '/:id',
     {
+      config: { access: 'writer' },
       schema: {
         tags,
         summary: 'Update a provider',
@@ -177,6 +183,7 @@ export const providerRoutes: FastifyPluginAsyncZod<{ db: Db }> = async (app, { d
   app.delete(
     '/:id',
     {
+      config: { access: 'writer' },
       schema: {
         tags,
         summary: 'Close a provider',

@@ -39,6 +39,7 @@ export const referralLinkRoutes: FastifyPluginAsyncZod<{ links: ReferralLinksSer
   app.post(
     '/',
     {
+      config: { access: 'writer' },
       schema: {
         tags: ['referral-links'],
         summary: 'Record a referral link',
@@ -59,6 +60,7 @@ export const referralLinkRoutes: FastifyPluginAsyncZod<{ links: ReferralLinksSer
   app.get(
     '/',
     {
+      config: { access: 'reader' },
       schema: {
         tags: ['referral-links'],
         summary: 'List referral links',
@@ -88,6 +90,7 @@ export const referralLinkRoutes: FastifyPluginAsyncZod<{ links: ReferralLinksSer
   app.get(
     '/:id',
     {
+      config: { access: 'reader' },
       schema: {
         tags: ['referral-links'],
         summary: 'One referral link',
@@ -105,6 +108,7 @@ export const referralLinkRoutes: FastifyPluginAsyncZod<{ links: ReferralLinksSer
   app.patch(
     '/:id',
     {
+      config: { access: 'writer' },
       schema: {
         tags: ['referral-links'],
         summary: 'Change a referral link',
@@ -130,6 +134,7 @@ export const providerReferralLinkRoutes: FastifyPluginAsyncZod<{ links: Referral
   app.get(
     '/:id/referral-links',
     {
+      config: { access: 'reader' },
       schema: {
         tags: ['referral-links'],
         summary: "A provider's incoming and outgoing referral links",

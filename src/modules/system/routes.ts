@@ -45,7 +45,7 @@ const notReady = (detail: string) =>
   new Problem(503, 'Service Unavailable', detail, { type: NOT_READY, headers: { 'retry-after': String(RETRY_AFTER_S) } })
 
 // Both probes answer whatever the rate limit says: a load balancer or orchestrator polls them from one address.
-const probe = { rateLimit: false as const }
+const probe = { rateLimit: false as const, access: 'public' as const }
 
 export const systemRoutes: FastifyPluginAsyncZod<{ db: Db }> = async (app, { db }) => {
   const journal = readJournal()
@@ -120,5 +120,5 @@ export const systemRoutes: FastifyPluginAsyncZod<{ db: Db }> = async (app, { db 
     },
   )
 
-  app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger())
+  app.get('/openapi.json', { config: { access: 'public' }, schema: { hide: true } }, async () => app.swagger())
 }

@@ -1,0 +1,84 @@
+// The one place that decides which location, address and distance of a provider a caller is shown. Every output
+// that carries a provider's point (detail, lists, nearest, GeoJSON, link ends and lines, pathways, area networks,
+// history, and every export or tile that comes later) selects these fragments instead of the provider's columns;
+// filters and rankings keep using the real point.
+//
+// A provider's location_visibility is exact, approximate or hidden. Callers who see exact locations (admins,
+// analysts, editors of the owning organisation: roles.ts viewerOf) get the real point. Everyone else gets, for
+// approximate, the representative point of the smallest known area containing it (setu_approximate_point,
+// migration 0004) and, for hidden, no point; in both cases no address, and distances rounded to whole kilometres
+// so that distances from several points cannot triangulate the provider.
+import { sql, type Placeholder, type SQL } from 'drizzle-orm'
+
+export const LOCATION_VISIBILITIES = ['exact', 'approximate', 'hidden'] as const
+export type LocationVisibility = (typeof LOCATION_VISIBILITIES)[number]
+
+/**
+ * Whose exact locations a caller sees. organisationId may be a placeholder (sql.placeholder) in a statement that
+ * is prepared once and run for many callers.
+ */
+export type Viewer =
+  | { exact: 'all' }
+  | { exact: 'none' }
+  | { exact: 'own'; organisationId: string | Placeholder }
+
+/** The grain distances to masked providers are rounded to, in metres. */
+export const MASKED_DISTANCE_GRAIN_M = 1000
+
+const col = (alias: string, column: string) => sql`${sql.identifier(alias)}.${sql.identifier(column)}`
+
+/** Boolean: the caller sees the real location of provider row `alias`. */
+export function seesExact(alias: string, viewer: Viewer): SQL<boolean> {
+  const visibility = col(alias, 'location_visibility')
+  if (viewer.exact === 'all') return sql`true`
+  if (viewer.exact === 'none') return sql`(${visibility} = 'exact')`
+  return sql`(${visibility} = 'exact' OR ${col(alias, 'organisation_id')} = ${viewer.organisationId}::uuid)`
+}
+
+/** The point (geometry, SRID 4326) shown for provider row `alias`, or NULL when none may be shown. */
+export function shownPoint(alias: string, viewer: Viewer): SQL {
+  const location = col(alias, 'location')
+  if (viewer.exact === 'all') return location
+  return sql`(CASE WHEN ${seesExact(alias, viewer)} THEN ${location}
+    WHEN ${col(alias, 'location_visibility')} = 'approximate' THEN setu_approximate_point(${col(alias, 'area_pcodes')}) END)`
+}
+
+/** The address shown for provider row `alias`: none when its location is masked. */
+export function shownAddress(alias: string, viewer: Viewer): SQL<string | null> {
+  if (viewer.exact === 'all') return sql<string | null>`${col(alias, 'address')}`
+  return sql<string | null>`(CASE WHEN ${seesExact(alias, viewer)} THEN ${col(alias, 'address')} END)`
+}
+
+/** Boolean: the location shown for provider row `alias` is not its real one (what clients label). */
+export function locationMasked(alias: string, viewer: Viewer): SQL<boolean> {
+  if (viewer.exact === 'all') return sql`false`
+  return sql`(NOT ${seesExact(alias, viewer)})`
+}
+
+/** A distance in metres to or from provider row `alias`, as shown: rounded to whole kilometres when masked. */
+export function shownDistance(alias: string, viewer: Viewer, metres: SQL): SQL<number> {
+  if (viewer.exact === 'all') return sql<number>`${metres}`
+  return sql<number>`(CASE WHEN ${seesExact(alias, viewer)} THEN ${metres}
+    ELSE round((${metres}) / ${MASKED_DISTANCE_GRAIN_M}) * ${MASKED_DISTANCE_GRAIN_M} END)`
+}
+
+/**
+ * A provider row as the audit trail keeps it (jsonb: to_jsonb of the table row, location as GeoJSON), as shown to
+ * the caller: location and address masked like a live row's.
+ */
+export function shownProviderSnapshot(snapshot: SQL, viewer: Viewer): SQL {
+  if (viewer.exact === 'all') return snapshot
+  const own = viewer.exact === 'own' ? sql` OR s.v->>'organisation_id' = (${viewer.organisationId}::uuid)::text` : sql``
+  return sql`(SELECT CASE WHEN s.v IS NULL OR s.v->>'location_visibility' = 'exact'${own} THEN s.v
+      ELSE s.v || jsonb_build_object('address', NULL, 'location',
+        CASE WHEN s.v->>'location_visibility' = 'approximate' THEN ST_AsGeoJSON(setu_approximate_point(
+          ARRAY(SELECT jsonb_array_elements_text(s.v->'area_pcodes'))))::jsonb END)
+    END FROM (SELECT ${snapshot} AS v) s)`
+}
+
+/**
+ * The point rounded away for a client that must not learn more than the masked value: distances between two
+ * providers (pathway legs) of which either end is masked.
+ */
+export const roundedToGrain = (metres: SQL) =>
+  sql<number>`round((${metres}) / ${MASKED_DISTANCE_GRAIN_M}) * ${MASKED_DISTANCE_GRAIN_M}`
