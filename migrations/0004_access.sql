@@ -34,10 +34,25 @@ CREATE INDEX api_keys_organisation ON api_keys (organisation_id, created_at, id)
 -- Rows written without an owner (the demo loader, scripts, benchmarks) belong to setu-demo; the API always names one.
 ALTER TABLE providers
   ADD COLUMN organisation_id uuid NOT NULL DEFAULT '00000000-0000-4000-8000-000000000001' REFERENCES organisations (id),
-  ADD COLUMN location_visibility text NOT NULL DEFAULT 'exact' CHECK (location_visibility IN ('exact', 'approximate', 'hidden'));
+  ADD COLUMN location_visibility text CHECK (location_visibility IN ('exact', 'approximate', 'hidden'));
 --> statement-breakpoint
--- A shelter whose visibility was never chosen is shown approximately, as a new one is.
-UPDATE providers SET location_visibility = 'approximate' WHERE categories @> '{shelter}';
+-- How precisely a provider's location is shown when nobody chose: approximately for a shelter (a safe house's
+-- address must not be published by default), exactly for everything else. One rule for every way a row is
+-- written (the API, the demo loader, scripts), applied only when the writer leaves the column NULL.
+CREATE FUNCTION setu_default_location_visibility() RETURNS trigger
+  LANGUAGE plpgsql
+  AS $$
+BEGIN
+  NEW.location_visibility := CASE WHEN NEW.categories @> '{shelter}' THEN 'approximate' ELSE 'exact' END;
+  RETURN NEW;
+END $$;
+--> statement-breakpoint
+CREATE TRIGGER providers_default_location_visibility BEFORE INSERT OR UPDATE ON providers
+  FOR EACH ROW WHEN (NEW.location_visibility IS NULL) EXECUTE FUNCTION setu_default_location_visibility();
+--> statement-breakpoint
+UPDATE providers SET location_visibility = NULL;
+--> statement-breakpoint
+ALTER TABLE providers ALTER COLUMN location_visibility SET NOT NULL;
 --> statement-breakpoint
 CREATE INDEX providers_organisation ON providers (organisation_id);
 --> statement-breakpoint
