@@ -56,7 +56,10 @@ async function assertAreaExists(repo: MousRepo, pcode: string | null | undefined
 
 const sameValue = (a: unknown, b: unknown) => JSON.stringify(a ?? null) === JSON.stringify(b ?? null)
 
-/** A script run on the server (the demo loader): recorded as such, owner checks do not apply. */
+/**
+ * The default actor of creations: a script run on the server (the demo loader, which calls the service itself),
+ * recorded as such, to which owner checks do not apply. Routes always pass the request's actor.
+ */
 const SCRIPT_ACTOR: Actor = { caller: null }
 
 export function mousService(db: Db) {
@@ -103,7 +106,7 @@ export function mousService(db: Db) {
       return getMou(id)
     },
 
-    async patchMou(id: string, patch: PatchMou, ifMatch?: string, actor: Actor = SCRIPT_ACTOR) {
+    async patchMou(id: string, patch: PatchMou, ifMatch: string | undefined, actor: Actor) {
       await asActor(db, actor, async (tx) => {
         const txRepo = mousRepo(tx)
         const before = await txRepo.findForUpdate(id)

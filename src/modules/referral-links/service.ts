@@ -24,7 +24,10 @@ function refuseUseBeforeEstablished(establishedOn: string | null | undefined, la
   }
 }
 
-/** A script run on the server (the demo loader): recorded as such, owner checks do not apply. */
+/**
+ * The default actor of creations: a script run on the server (the demo loader, which calls the service itself),
+ * recorded as such, to which owner checks do not apply. Routes always pass the request's actor.
+ */
 const SCRIPT_ACTOR: Actor = { caller: null }
 
 /** A writer is answered with the link as it may read it: a link to another organisation's shelter stays masked. */
@@ -97,7 +100,7 @@ export function referralLinksService(db: Db, settings: HealthSettings) {
       return getLink(id, viewerOfActor(actor))
     },
 
-    async patchLink(id: string, patch: PatchReferralLink, ifMatch?: string, actor: Actor = SCRIPT_ACTOR) {
+    async patchLink(id: string, patch: PatchReferralLink, ifMatch: string | undefined, actor: Actor) {
       await asActor(db, actor, async (tx) => {
         const txRepo = referralLinksRepo(tx, settings)
         const current = await txRepo.findForUpdate(id)
