@@ -46,7 +46,10 @@ t.test('an MOU is created as a draft with a first history entry', async (t) => {
   })
   t.same((await app.inject({ url: `/v1/mous/${mou.id}` })).json(), mou)
   const history = (await app.inject({ url: `/v1/mous/${mou.id}/history` })).json()
-  t.match(history, { items: [{ status: 'draft', status_changed: true, changes: {}, changed_by: null, derived: false }], next_cursor: null })
+  t.match(history, {
+    items: [{ status: 'draft', status_changed: true, changes: {}, changed_by: { organisation: 'setu-demo', role: 'admin' }, derived: false }],
+    next_cursor: null,
+  })
 
   t.equal((await create(app, '00000000-0000-4000-8000-000000000000')).statusCode, 404)
   const badArea = await create(app, p, { counterparty_area: 'XX99' })

@@ -76,13 +76,17 @@ export const EDITABLE = [
 ] as const
 export type Editable = (typeof EDITABLE)[number]
 
-/** An MOU row as stored, with the status everyone reads beside the recorded one. */
+/** A provider an MOU is written for, with what decides who may write its MOUs (ownership.ts). */
+export type MouOwner = { id: string; organisation_id: string; area_pcodes: string[] }
+
+/** An MOU row as stored, with the status everyone reads beside the recorded one, and its provider's owner. */
 type StoredMou = { [K in Editable]: K extends 'categories' ? string[] : string | null } & {
   id: string
   provider_id: string
   status: MouStatus
   effective_status: MouStatus
   version: number
+  owner: MouOwner
 }
 
 export type Changes = Record<string, { from: unknown; to: unknown }>
@@ -94,17 +98,25 @@ export function mousRepo(ex: Executor) {
       return rows[0]
     },
 
-    /** Locks the row for the rest of the transaction, as its version is checked and its status moves. */
+    /**
+     * Locks the row for the rest of the transaction, as its version is checked and its status moves, and its
+     * provider FOR SHARE, so that the owner checked is the owner while the change is written.
+     */
     async findForUpdate(id: string): Promise<StoredMou | undefined> {
       const { rows } = await ex.execute<StoredMou>(sql`
-          SELECT m.*, ${mouEffectiveStatus('m')} AS effective_status FROM mous m WHERE m.id = ${id} FOR UPDATE`)
+          SELECT m.*, ${mouEffectiveStatus('m')} AS effective_status,
+                 jsonb_build_object('id', p.id, 'organisation_id', p.organisation_id, 'area_pcodes', p.area_pcodes) AS owner
+          FROM mous m JOIN providers p ON p.id = m.provider_id
+          WHERE m.id = ${id} FOR UPDATE OF m FOR SHARE OF p`)
       return rows[0]
     },
 
-    /** FOR SHARE: the provider cannot go away before the new MOU row references it. */
-    async providerExists(providerId: string): Promise<boolean> {
-      const provider = await ex.execute(sql`SELECT 1 FROM providers WHERE id = ${providerId} FOR SHARE`)
-      return provider.rows.length > 0
+    /** FOR SHARE: the provider can neither go away nor change owner before the new MOU row references it. */
+    async findOwner(providerId: string): Promise<MouOwner | undefined> {
+      const { rows } = await ex.execute<MouOwner>(
+        sql`SELECT id, organisation_id, area_pcodes FROM providers WHERE id = ${providerId} FOR SHARE`,
+      )
+      return rows[0]
     },
 
     async areaExists(pcode: string): Promise<boolean> {
@@ -153,15 +165,23 @@ export function mousRepo(ex: Executor) {
                    VALUES (${mouId}, ${status}, ${statusChanged}, ${JSON.stringify(changes)}::jsonb, ${note ?? null})`)
     },
 
+    /**
+     * changed_by: the API key that made the change, as the write's transaction named it (setActor, read by the
+     * column's default setu_actor()); null for rows written outside the API (migrations, scripts, the demo loader).
+     */
     async history(id: string): Promise<MouHistoryEntry[]> {
       const { rows } = await ex.execute<MouHistoryEntry & Record<string, unknown>>(sql`
         SELECT status, status_changed, changes, changed_at, changed_by, note, derived FROM (
-          SELECT c.status, c.status_changed, c.changes, to_json(c.changed_at) #>> '{}' AS changed_at, c.changed_by, c.note,
-                 false AS derived, 0 AS part, c.id
+          SELECT c.status, c.status_changed, c.changes, to_json(c.changed_at) #>> '{}' AS changed_at,
+                 CASE WHEN c.actor->>'key_id' IS NOT NULL THEN jsonb_build_object(
+                   'key_id', c.actor->'key_id', 'key_prefix', c.actor->'key_prefix',
+                   'organisation_id', c.actor->'organisation_id', 'organisation', c.actor->'organisation',
+                   'role', c.actor->'role') END AS changed_by,
+                 c.note, false AS derived, 0 AS part, c.id
           FROM mou_status_changes c WHERE c.mou_id = ${id}
           UNION ALL
           -- The date-driven expiry no job writes: shown from the day after expires_on, last.
-          SELECT 'expired', true, '{}'::jsonb, to_json((m.expires_on + 1)::timestamptz) #>> '{}', NULL,
+          SELECT 'expired', true, '{}'::jsonb, to_json((m.expires_on + 1)::timestamptz) #>> '{}', NULL::jsonb,
                  'expires_on ' || m.expires_on || ' passed', true, 1, 0
           FROM mous m WHERE m.id = ${id} AND m.status <> 'expired' AND ${mouEffectiveStatus('m')} = 'expired'
         ) entries ORDER BY part, id`)

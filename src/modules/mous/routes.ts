@@ -1,6 +1,7 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod'
 import { problemResponses } from '../../lib/problem.js'
 import { IfMatchHeaders } from '../../lib/if-match.js'
+import { actorOf } from '../access/actor.js'
 import { CreateMou, ListMousQuery, Mou, MouHistory, MouIdParams, MouPage, PatchMou, ProviderIdParams } from './schemas.js'
 import type { MousService } from './service.js'
 
@@ -9,6 +10,10 @@ const transitions =
   'signed → expired | terminated; nothing leaves expired or terminated (409 naming from and to). ' +
   'signed and expired need signed_on (422). A signed MOU whose expires_on has passed reads as expired everywhere, ' +
   'with no job having to run; it is renewed only by a new MOU with renews_mou_id.'
+
+const ownershipNote =
+  ' An MOU belongs to its provider’s organisation: an editor writes only MOUs of its own organisation’s providers ' +
+  '(inside its areas, when its key is limited to some); otherwise 403 and nothing is written.'
 
 export const mouRoutes: FastifyPluginAsyncZod<{ mous: MousService }> = async (app, { mous }) => {
   app.get(
@@ -54,15 +59,17 @@ export const mouRoutes: FastifyPluginAsyncZod<{ mous: MousService }> = async (ap
       schema: {
         tags: ['mous'],
         summary: 'Change an MOU',
-        description: `Changes fields or the status of an MOU; every change is kept in its history. ${transitions} With If-Match, a stale version is a 412.`,
+        description:
+          `Changes fields or the status of an MOU; every change is kept in its history, with who made it. ${transitions} ` +
+          'With If-Match, a stale version is a 412.' + ownershipNote,
         params: MouIdParams,
         headers: IfMatchHeaders,
         body: PatchMou,
-        response: { 200: Mou, ...problemResponses(400, 404, 409, 412, 422) },
+        response: { 200: Mou, ...problemResponses(400, 403, 404, 409, 412, 422) },
       },
     },
     async (req, reply) => {
-      const mou = await mous.patchMou(req.params.id, req.body, req.headers['if-match'])
+      const mou = await mous.patchMou(req.params.id, req.body, req.headers['if-match'], actorOf(req))
       return reply.header('etag', `"${mou.version}"`).send(mou)
     },
   )
@@ -76,7 +83,8 @@ export const mouRoutes: FastifyPluginAsyncZod<{ mous: MousService }> = async (ap
         summary: 'History of an MOU',
         description:
           'Every change, oldest first, from creation on: the status after it, whether the status changed, the fields set ' +
-          'and when (changed_by is null until access control exists). When a signed MOU has expired by date, a last entry ' +
+          'and when, and who made it (`changed_by`: the API key, its organisation and role; null for changes made outside ' +
+          'the API, such as the demo loader). When a signed MOU has expired by date, a last entry ' +
           'with derived: true shows the expiry on the day after expires_on. The history is never paginated (next_cursor is null).',
         params: MouIdParams,
         response: { 200: MouHistory, ...problemResponses(400, 404) },
@@ -98,14 +106,14 @@ export const providerMouRoutes: FastifyPluginAsyncZod<{ mous: MousService }> = a
         description:
           `An agreement between the provider and a counterparty (a ministry, a district administration…), by default a draft. ${transitions} ` +
           'renews_mou_id must name an expired MOU of the same provider (422 when it is another provider’s or missing, 409 when it is not expired). ' +
-          'Unknown provider: 404; unknown counterparty_area: 422.',
+          'Unknown provider: 404; unknown counterparty_area: 422.' + ownershipNote,
         params: ProviderIdParams,
         body: CreateMou,
-        response: { 201: Mou, ...problemResponses(400, 404, 409, 422) },
+        response: { 201: Mou, ...problemResponses(400, 403, 404, 409, 422) },
       },
     },
     async (req, reply) => {
-      const mou = await mous.createMou(req.params.id, req.body)
+      const mou = await mous.createMou(req.params.id, req.body, actorOf(req))
       return reply.status(201).header('location', `/v1/mous/${mou.id}`).header('etag', `"${mou.version}"`).send(mou)
     },
   )

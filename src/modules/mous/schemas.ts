@@ -3,6 +3,7 @@ import { requireChange } from '../../lib/patch.js'
 import { CursorParam, Limit, Page } from '../../lib/pagination.js'
 import { Categories as CategoryList, Category, IdParams, IsoDate, Pcode } from '../../lib/vocabulary.js'
 import { FreeText, Text } from '../../lib/text.js'
+import { Role } from '../access/roles.js'
 import { MOU_STATUSES, PROVIDER_MOU_STATUSES } from './repo.js'
 
 
@@ -121,6 +122,26 @@ export const PatchMou = requireChange(
 ).meta({ id: 'PatchMou', example: { status: 'signed', signed_on: '2026-11-20', expires_on: '2028-11-19' } })
 export type PatchMou = z.infer<typeof PatchMou>
 
+export const MouChangedBy = z
+  .object({
+    key_id: z.uuid(),
+    key_prefix: z.string().meta({ description: 'The non-secret start of the key, as key lists show it' }),
+    organisation_id: z.uuid(),
+    organisation: z.string().meta({ description: 'The organisation’s name when the change was made' }),
+    role: Role,
+  })
+  .meta({
+    id: 'MouChangedBy',
+    description: 'The API key that made a change, with its organisation and role',
+    example: {
+      key_id: '6f1e2d3c-4b5a-4c6d-8e7f-0a1b2c3d4e5f',
+      key_prefix: 'setu_7Kq2xW1',
+      organisation_id: '00000000-0000-4000-8000-000000000001',
+      organisation: 'setu-demo',
+      role: 'editor',
+    },
+  })
+
 export const MouHistoryEntry = z
   .object({
     status: MouStatus.meta({ description: 'The status after this change' }),
@@ -129,7 +150,9 @@ export const MouHistoryEntry = z
       .record(z.string(), z.object({ from: z.unknown(), to: z.unknown() }))
       .meta({ description: 'Fields this change set, with their old and new values ({} for creation)' }),
     changed_at: z.string(),
-    changed_by: z.string().nullable().meta({ description: 'Who made the change, once access control exists; null until then' }),
+    changed_by: MouChangedBy.nullable().meta({
+      description: 'Who made the change; null for changes made outside the API (scripts, the demo loader) and derived entries',
+    }),
     note: z.string().nullable(),
     derived: z.boolean().meta({ description: 'True for the expiry that follows from expires_on passing: no one wrote it' }),
   })

@@ -4,6 +4,8 @@ import type { Db } from '../../db/client.js'
 import { CursorTimestamp, decodeCursor, toPage } from '../../lib/pagination.js'
 import { conflict, notFound, unprocessable } from '../../lib/problem.js'
 import { assertVersion } from '../../lib/if-match.js'
+import { asActor, type Actor } from '../access/actor.js'
+import { assertMayWrite } from '../access/ownership.js'
 import type { CreateMou, ListMousQuery, Mou, PatchMou } from './schemas.js'
 import { EDITABLE, mousRepo, type Changes, type Editable, type MousRepo, type MouStatus } from './repo.js'
 
@@ -54,6 +56,12 @@ async function assertAreaExists(repo: MousRepo, pcode: string | null | undefined
 
 const sameValue = (a: unknown, b: unknown) => JSON.stringify(a ?? null) === JSON.stringify(b ?? null)
 
+/**
+ * The default actor of creations: a script run on the server (the demo loader, which calls the service itself),
+ * recorded as such, to which owner checks do not apply. Routes always pass the request's actor.
+ */
+const SCRIPT_ACTOR: Actor = { caller: null }
+
 export function mousService(db: Db) {
   const repo = mousRepo(db)
 
@@ -66,10 +74,13 @@ export function mousService(db: Db) {
   return {
     getMou: (id: string) => getMou(id),
 
-    async createMou(providerId: string, body: CreateMou) {
-      const id = await db.transaction(async (tx) => {
+    /** An MOU belongs to its provider's organisation: an editor records MOUs of its own providers only. */
+    async createMou(providerId: string, body: CreateMou, actor: Actor = SCRIPT_ACTOR) {
+      const id = await asActor(db, actor, async (tx) => {
         const txRepo = mousRepo(tx)
-        if (!(await txRepo.providerExists(providerId))) throw notFound('Provider', providerId)
+        const owner = await txRepo.findOwner(providerId)
+        if (!owner) throw notFound('Provider', providerId)
+        assertMayWrite(actor, owner)
         await assertAreaExists(txRepo, body.counterparty_area)
         checkDates(body.status, body.signed_on, body.expires_on)
         if (body.renews_mou_id) {
@@ -95,11 +106,13 @@ export function mousService(db: Db) {
       return getMou(id)
     },
 
-    async patchMou(id: string, patch: PatchMou, ifMatch?: string) {
-      await db.transaction(async (tx) => {
+    async patchMou(id: string, patch: PatchMou, ifMatch: string | undefined, actor: Actor) {
+      await asActor(db, actor, async (tx) => {
         const txRepo = mousRepo(tx)
         const before = await txRepo.findForUpdate(id)
         if (!before) throw notFound('MOU', id)
+        // Who may write it comes first: a caller that may not gets 403 whatever version it names.
+        assertMayWrite(actor, before.owner)
         assertVersion(ifMatch, before.version, `MOU ${id}`)
 
         const changes: Changes = {}

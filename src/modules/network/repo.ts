@@ -1,6 +1,7 @@
 // Area network SQL: the counts that bound an answer, the ids of the links it holds, and its nodes.
 import { sql } from 'drizzle-orm'
 import type { Executor } from '../../db/client.js'
+import type { Viewer } from '../../lib/location-visibility.js'
 import { mouStatusByCategory } from '../mous/repo.js'
 import { linkEnd } from '../referral-links/spatial.js'
 import type { AreaNetwork } from './schemas.js'
@@ -37,10 +38,10 @@ export function networkRepo(ex: Executor) {
       return rows
     },
 
-    /** The providers inside the area and those linked with them, inside first. */
-    async nodes(pcode: string, linkedIds: string[]): Promise<Node[]> {
+    /** The providers inside the area and those linked with them, inside first, as `viewer` may see them. */
+    async nodes(pcode: string, linkedIds: string[], viewer: Viewer): Promise<Node[]> {
       const { rows } = await ex.execute<{ node: Node }>(sql`
-          SELECT ${linkEnd('p')} || jsonb_build_object('inside', ${inArea('p', pcode)}, 'mou_status', ${mouStatusByCategory('p')}) AS node
+          SELECT ${linkEnd('p', viewer)} || jsonb_build_object('inside', ${inArea('p', pcode)}, 'mou_status', ${mouStatusByCategory('p')}) AS node
           FROM providers p
           WHERE ${inArea('p', pcode)} OR p.id = ANY (${sql.param(linkedIds)}::uuid[])
           ORDER BY ${inArea('p', pcode)} DESC, p.name, p.id`)

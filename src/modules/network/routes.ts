@@ -1,5 +1,6 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod'
 import { problemResponses } from '../../lib/problem.js'
+import { viewerOf } from '../access/roles.js'
 import { AreaNetwork, NetworkParams } from './schemas.js'
 import { NETWORK_LIMITS, NETWORK_STATEMENT_TIMEOUT_MS, NETWORK_TOO_LARGE, type NetworkService } from './service.js'
 
@@ -17,7 +18,8 @@ export const areaNetworkRoutes: FastifyPluginAsyncZod<{ network: NetworkService 
           'MOU status per category. Edges: every referral link with an end inside, with its health. Summary: categories no ' +
           'active provider inside offers; active providers inside (focal points excepted) with no active, non-broken incoming ' +
           'link; active focal points inside with no active outgoing link; categories no active provider inside has a current ' +
-          'signed MOU for. Unknown pcode: 404. ' +
+          'signed MOU for. Confidential providers are shown masked in nodes and edges (LinkEnd) unless you are an admin, ' +
+          'an analyst or an editor of their organisation. Unknown pcode: 404. ' +
           `The network is answered whole, not paginated, for areas of at most ${NETWORK_LIMITS.providers} providers and ` +
           `${NETWORK_LIMITS.links} referral links touching them; a larger area (a whole division or province of a national directory may be) is a 422 ` +
           `problem of type ${NETWORK_TOO_LARGE}, with the exceeded \`limit\`: ask for its children ` +
@@ -27,6 +29,6 @@ export const areaNetworkRoutes: FastifyPluginAsyncZod<{ network: NetworkService 
         response: { 200: AreaNetwork, ...problemResponses(400, 404, 422, 503) },
       },
     },
-    (req) => network.areaNetwork(req.params.pcode),
+    (req) => network.areaNetwork(req.params.pcode, viewerOf(req.caller)),
   )
 }

@@ -1,5 +1,6 @@
 // The referral network of an area: who is inside, who they link with, and where the network has holes.
 import { withStatementTimeout, type Db } from '../../db/client.js'
+import type { Viewer } from '../../lib/location-visibility.js'
 import { notFound, Problem } from '../../lib/problem.js'
 import { linkIdIn } from '../referral-links/repo.js'
 import type { ReferralLinksService } from '../referral-links/service.js'
@@ -34,7 +35,8 @@ export function networkService(db: Db, links: ReferralLinksService) {
   const repo = networkRepo(db)
 
   return {
-    async areaNetwork(pcode: string): Promise<AreaNetwork> {
+    /** Nodes and edges show providers as `viewer` may see them (linkEnd); nothing else in the answer holds a point. */
+    async areaNetwork(pcode: string, viewer: Viewer): Promise<AreaNetwork> {
       const area = await repo.findArea(pcode)
       if (!area) throw notFound('Area', pcode)
 
@@ -47,11 +49,11 @@ export function networkService(db: Db, links: ReferralLinksService) {
         const linkIds = await txRepo.linksTouching(pcode, NETWORK_LIMITS.links)
         if (linkIds.length > NETWORK_LIMITS.links) throw tooLarge(pcode, 'referral links', NETWORK_LIMITS.links)
         const linkedIds = [...new Set(linkIds.flatMap((e) => [e.from_provider_id, e.to_provider_id]))]
-        return { linkIds: linkIds.map((l) => l.id), nodes: await txRepo.nodes(pcode, linkedIds) }
+        return { linkIds: linkIds.map((l) => l.id), nodes: await txRepo.nodes(pcode, linkedIds, viewer) }
       })
       // Health for at most NETWORK_LIMITS.links links, under the general statement_timeout: the link service
       // reads through the pool, not through the bounded transaction above.
-      const edges = linkIds.length ? await links.selectLinks([linkIdIn(linkIds)]) : []
+      const edges = linkIds.length ? await links.selectLinks([linkIdIn(linkIds)], viewer) : []
 
       const activeInside = nodes.filter((n) => n.inside && n.status === 'active')
       const usable = edges.filter((e) => e.status === 'active')

@@ -1,8 +1,9 @@
 // Pathway SQL: the chains query and the provider summaries a pathway answer is made of. The start point's
 // nearest focal point is geometry, in spatial.ts.
-import { sql } from 'drizzle-orm'
+import { sql, type SQL } from 'drizzle-orm'
 import type { Executor } from '../../db/client.js'
 import type { LatLon } from '../../lib/geo.js'
+import { locationMasked, roundedToGrain, type Viewer } from '../../lib/location-visibility.js'
 import { linkHealth, type HealthSettings } from '../referral-links/health.js'
 import type { LinkEnd } from '../referral-links/schemas.js'
 import { distanceBetweenM, linkEnd } from '../referral-links/spatial.js'
@@ -99,23 +100,41 @@ export const chainsSql = (start: string, category: string, maxHops: number, limi
   ORDER BY w.hops, w.distance_m, w.path
   LIMIT ${limit}::int`
 
+/**
+ * The chains of `chains` (chainsSql) as `viewer` is shown them. The search and its order use the real points, as
+ * nearest does; but a chain through any provider whose location is masked for the viewer reports its distance
+ * rounded to whole kilometres (roundedToGrain), like every distance to a masked provider. A chain's distance is a
+ * sum of legs: exact legs to and from known providers could otherwise be subtracted out, and the remaining leg
+ * from several starts would triangulate the masked provider. Rounded, what is left is no finer than nearest's
+ * rounded distance_m, which the confidentiality rule already allows.
+ */
+const shownChainsSql = (chains: SQL, viewer: Viewer) => sql`
+  SELECT c.path, c.link_ids, c.hops,
+         CASE WHEN m.masked THEN ${roundedToGrain(sql`c.distance_m`)} ELSE c.distance_m END AS distance_m
+  FROM (${chains}) c
+  CROSS JOIN LATERAL (
+    SELECT coalesce(bool_or(${locationMasked('cp', viewer)}), false) AS masked
+    FROM providers cp WHERE cp.id = ANY (c.path::uuid[])) m
+  ORDER BY c.hops, c.distance_m, c.path::uuid[]`
+
 export function pathwaysRepo(ex: Executor, settings: HealthSettings) {
   return {
-    async nearestFocalPoint(p: LatLon): Promise<{ id: string; distance_m: number } | undefined> {
-      const { rows } = await ex.execute<{ id: string; distance_m: number }>(nearestFocalPointSql(p))
+    async nearestFocalPoint(p: LatLon, viewer: Viewer): Promise<{ id: string; distance_m: number } | undefined> {
+      const { rows } = await ex.execute<{ id: string; distance_m: number }>(nearestFocalPointSql(p, viewer))
       return rows[0]
     },
 
-    /** The link-end summary of each of these providers, by id. */
-    async providerEnds(ids: string[]): Promise<Map<string, LinkEnd>> {
+    /** The link-end summary of each of these providers as `viewer` may see it, by id. */
+    async providerEnds(ids: string[], viewer: Viewer): Promise<Map<string, LinkEnd>> {
       const { rows } = await ex.execute<{ id: string; end: LinkEnd }>(
-        sql`SELECT p.id, ${linkEnd('p')} AS "end" FROM providers p WHERE p.id = ANY (${sql.param(ids)}::uuid[])`,
+        sql`SELECT p.id, ${linkEnd('p', viewer)} AS "end" FROM providers p WHERE p.id = ANY (${sql.param(ids)}::uuid[])`,
       )
       return new Map(rows.map((r) => [r.id, r.end]))
     },
 
-    async chains(start: string, category: string, maxHops: number, limit: number): Promise<ChainRow[]> {
-      const { rows } = await ex.execute<ChainRow>(chainsSql(start, category, maxHops, limit, settings))
+    /** The chains (chainsSql), their distances as `viewer` is shown them. */
+    async chains(start: string, category: string, maxHops: number, limit: number, viewer: Viewer): Promise<ChainRow[]> {
+      const { rows } = await ex.execute<ChainRow>(shownChainsSql(chainsSql(start, category, maxHops, limit, settings), viewer))
       return rows
     },
   }

@@ -37,7 +37,11 @@ const chainExample = {
 export const Pathway = z
   .object({
     hops: z.number().int(),
-    distance_m: z.number().meta({ description: 'Sum of geodesic distances between consecutive providers' }),
+    distance_m: z.number().meta({
+      description:
+        'Sum of geodesic distances between consecutive providers (their real points), rounded to whole kilometres (a ' +
+        'multiple of 1000) when the location of any provider on the chain is masked for you',
+    }),
     provider_ids: z.array(z.uuid()),
     link_ids: z.array(z.uuid()),
     providers: z.array(LinkEnd).meta({ description: 'The start, each provider passed and the one offering the category, in order' }),
@@ -51,7 +55,11 @@ export const PathwaysResult = z
     start_distance_m: z
       .number()
       .nullable()
-      .meta({ description: 'When started from lat/lon: distance from the point to the focal point chosen as start' }),
+      .meta({
+        description:
+          'When started from lat/lon: distance from the point to the focal point chosen as start, rounded to whole ' +
+          'kilometres when that focal point’s location is masked for you',
+      }),
     items: z.array(Pathway),
     next_cursor: z.null().meta({ description: 'Always null: the answer is capped by limit, not paged' }),
   })

@@ -1,5 +1,6 @@
 // Referral pathways: the shortest chains of usable links from a provider to providers offering a category.
 import { withStatementTimeout, type Db } from '../../db/client.js'
+import type { Viewer } from '../../lib/location-visibility.js'
 import { notFound, Problem, PROBLEM_TYPES } from '../../lib/problem.js'
 import type { HealthSettings } from '../referral-links/health.js'
 import { linkIdIn } from '../referral-links/repo.js'
@@ -19,27 +20,28 @@ export function pathwaysService(db: Db, links: ReferralLinksService, settings: H
   const repo = pathwaysRepo(db, settings)
 
   return {
-    async findPathways(q: PathwaysQuery) {
+    /** Providers, links and distances as `viewer` may see them (see shownChainsSql and linkEnd). */
+    async findPathways(q: PathwaysQuery, viewer: Viewer) {
       let startId = q.from
       let startDistance: number | null = null
       if (!startId) {
-        const nearest = await repo.nearestFocalPoint({ lat: q.lat!, lon: q.lon! })
+        const nearest = await repo.nearestFocalPoint({ lat: q.lat!, lon: q.lon! }, viewer)
         if (!nearest) {
           throw new Problem(404, 'Not Found', 'there is no active focal point to start a pathway from', { type: PROBLEM_TYPES.notFound })
         }
         startId = nearest.id
         startDistance = nearest.distance_m
       }
-      const start = (await repo.providerEnds([startId])).get(startId)
+      const start = (await repo.providerEnds([startId], viewer)).get(startId)
       if (!start) throw notFound('Provider', startId)
 
       const chains = await withStatementTimeout(db, PATHWAYS_STATEMENT_TIMEOUT_MS, (tx) =>
-        pathwaysRepo(tx, settings).chains(startId, q.category, q.max_hops, q.limit),
+        pathwaysRepo(tx, settings).chains(startId, q.category, q.max_hops, q.limit, viewer),
       )
       const providerIds = [...new Set(chains.flatMap((c) => c.path))]
       const linkIds = [...new Set(chains.flatMap((c) => c.link_ids))]
-      const ends = await repo.providerEnds(providerIds)
-      const linkRows = linkIds.length ? await links.selectLinks([linkIdIn(linkIds)]) : []
+      const ends = await repo.providerEnds(providerIds, viewer)
+      const linkRows = linkIds.length ? await links.selectLinks([linkIdIn(linkIds)], viewer) : []
       const linkById = new Map(linkRows.map((l) => [l.id, l]))
       return {
         start,

@@ -4,12 +4,17 @@
 // pathways' chains query and the tests' reference query all compose.
 import { sql, type SQL } from 'drizzle-orm'
 import type { Executor } from '../../db/client.js'
+import type { Viewer } from '../../lib/location-visibility.js'
 import { linkHealth, type HealthSettings, type LinkHealth } from './health.js'
 import type { CreateReferralLink, ListReferralLinksQuery, PatchReferralLink, ProviderLinksQuery, ReferralLink } from './schemas.js'
 import { linkEnd } from './spatial.js'
 
-/** Every column of the ReferralLink response, for `referral_links l` joined with its ends `fp`, `tp` and health `h`. */
-const linkColumns = sql`l.id, l.from_provider_id, l.to_provider_id, ${linkEnd('fp')} AS from_provider, ${linkEnd('tp')} AS to_provider,
+/**
+ * Every column of the ReferralLink response, for `referral_links l` joined with its ends `fp`, `tp` and health `h`,
+ * the ends as `viewer` may see them.
+ */
+const linkColumns = (viewer: Viewer) => sql`l.id, l.from_provider_id, l.to_provider_id,
+  ${linkEnd('fp', viewer)} AS from_provider, ${linkEnd('tp', viewer)} AS to_provider,
   l.categories, l.basis, l.status, l.established_on, l.last_used_on, l.notes, h.health, h.reasons AS health_reasons,
   to_json(l.created_at) #>> '{}' AS created_at, to_json(l.updated_at) #>> '{}' AS updated_at, l.version`
 
@@ -27,11 +32,14 @@ const inArea = (pcode: string) =>
 /** Condition for selectLinks: the links with these ids. */
 export const linkIdIn = (ids: string[]) => sql`l.id = ANY (${sql.param(ids)}::uuid[])`
 
+/** A provider at one end of a link being written: what the write checks, its owner (OwnedProvider) included. */
 export type EndRow = {
   id: string
   name: string
   status: string
   categories: string[]
+  organisation_id: string
+  area_pcodes: string[]
 }
 
 /** What a PATCH checks against, read from the row it locks. */
@@ -47,29 +55,29 @@ type StoredLink = {
 type ProviderLink = ReferralLink & { direction: 'incoming' | 'outgoing' }
 
 export function referralLinksRepo(ex: Executor, settings: HealthSettings) {
-  async function selectLinks(conditions: SQL[], extra: SQL = sql``, tail: SQL = sql``) {
+  async function selectLinks(viewer: Viewer, conditions: SQL[], extra: SQL = sql``, tail: SQL = sql``) {
     const { rows } = await ex.execute<ReferralLink & Record<string, unknown>>(
-      sql`SELECT ${linkColumns} ${extra} FROM ${linkSource(settings)} ${whereAll(conditions)} ${tail}`,
+      sql`SELECT ${linkColumns(viewer)} ${extra} FROM ${linkSource(settings)} ${whereAll(conditions)} ${tail}`,
     )
     return rows
   }
 
   /** One page ordered by (created_at, id), after the cursor key when given; fetches limit + 1 rows. */
-  function page(conditions: SQL[], limit: number, after: [string, string] | undefined, extra: SQL = sql``) {
+  function page(viewer: Viewer, conditions: SQL[], limit: number, after: [string, string] | undefined, extra: SQL = sql``) {
     if (after) conditions.push(sql`(l.created_at, l.id) > (${after[0]}::timestamptz, ${after[1]}::uuid)`)
-    return selectLinks(conditions, extra, sql`ORDER BY l.created_at, l.id LIMIT ${limit + 1}`)
+    return selectLinks(viewer, conditions, extra, sql`ORDER BY l.created_at, l.id LIMIT ${limit + 1}`)
   }
 
   return {
-    async findById(id: string): Promise<ReferralLink | undefined> {
-      const [row] = await selectLinks([sql`l.id = ${id}`])
+    async findById(id: string, viewer: Viewer): Promise<ReferralLink | undefined> {
+      const [row] = await selectLinks(viewer, [sql`l.id = ${id}`])
       return row
     },
 
     /** Links with their health for arbitrary conditions over `l`, `fp`, `tp`, `h`, in creation order. */
-    selectLinks: (conditions: SQL[]) => selectLinks(conditions, sql``, sql`ORDER BY l.created_at, l.id`),
+    selectLinks: (conditions: SQL[], viewer: Viewer) => selectLinks(viewer, conditions, sql``, sql`ORDER BY l.created_at, l.id`),
 
-    list(q: Omit<ListReferralLinksQuery, 'cursor'>, after?: [string, string]) {
+    list(q: Omit<ListReferralLinksQuery, 'cursor'>, viewer: Viewer, after?: [string, string]) {
       const c: SQL[] = []
       if (q.provider) c.push(sql`(l.from_provider_id = ${q.provider} OR l.to_provider_id = ${q.provider})`)
       if (q.from) c.push(sql`l.from_provider_id = ${q.from}`)
@@ -79,11 +87,11 @@ export function referralLinksRepo(ex: Executor, settings: HealthSettings) {
       if (q.status) c.push(sql`l.status = ${q.status}`)
       if (q.area) c.push(inArea(q.area))
       if (q.health) c.push(healthIs(q.health))
-      return page(c, q.limit, after)
+      return page(viewer, c, q.limit, after)
     },
 
     /** The provider's links, each with its direction as seen from that provider. */
-    listForProvider(providerId: string, q: Omit<ProviderLinksQuery, 'cursor'>, after?: [string, string]) {
+    listForProvider(providerId: string, q: Omit<ProviderLinksQuery, 'cursor'>, viewer: Viewer, after?: [string, string]) {
       const c: SQL[] = [
         q.direction === 'incoming'
           ? sql`l.to_provider_id = ${providerId}`
@@ -93,7 +101,7 @@ export function referralLinksRepo(ex: Executor, settings: HealthSettings) {
       ]
       if (q.status) c.push(sql`l.status = ${q.status}`)
       if (q.health) c.push(healthIs(q.health))
-      return page(c, q.limit, after, sql`, CASE WHEN l.to_provider_id = ${providerId} THEN 'incoming' ELSE 'outgoing' END AS direction`) as Promise<
+      return page(viewer, c, q.limit, after, sql`, CASE WHEN l.to_provider_id = ${providerId} THEN 'incoming' ELSE 'outgoing' END AS direction`) as Promise<
         ProviderLink[]
       >
     },
@@ -103,10 +111,14 @@ export function referralLinksRepo(ex: Executor, settings: HealthSettings) {
       return rows.length > 0
     },
 
-    /** Both ends, locked FOR SHARE so that neither closes or drops a category before the link is written. */
+    /**
+     * Both ends, locked FOR SHARE so that neither closes, drops a category or changes owner before the link is
+     * written.
+     */
     async findEnds(fromId: string, toId: string): Promise<{ from?: EndRow; to?: EndRow }> {
       const { rows } = await ex.execute<EndRow>(
-        sql`SELECT id, name, status, categories FROM providers WHERE id IN (${fromId}, ${toId}) FOR SHARE`,
+        sql`SELECT id, name, status, categories, organisation_id, area_pcodes FROM providers
+              WHERE id IN (${fromId}, ${toId}) FOR SHARE`,
       )
       return { from: rows.find((r) => r.id === fromId), to: rows.find((r) => r.id === toId) }
     },

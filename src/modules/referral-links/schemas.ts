@@ -4,6 +4,7 @@ import { CursorParam, Limit, Page } from '../../lib/pagination.js'
 import { FormatParam } from '../../lib/geojson.js'
 import { Categories as CategoryList, Category, IdParams, IsoDate, Pcode } from '../../lib/vocabulary.js'
 import { FreeText } from '../../lib/text.js'
+import { LOCATION_VISIBILITIES } from '../../lib/location-visibility.js'
 export { IfMatchHeaders } from '../../lib/if-match.js'
 import { LINK_HEALTHS, REASON_CODES } from './health.js'
 
@@ -27,6 +28,8 @@ export const linkEndExample = {
   status: 'active',
   categories: ['counselling'],
   location: { lat: 23.1, lon: 89.1 },
+  location_visibility: 'exact',
+  location_masked: false,
 }
 const exampleTo = '9d2e7f44-2b6c-4e0a-8f3d-6a1b2c3d4e5f'
 const exampleLink = '1f4e2d3c-7b6a-4c5d-8e9f-0a1b2c3d4e5f'
@@ -59,11 +62,26 @@ export const LinkEnd = z
     kind: z.string(),
     status: z.string(),
     categories: z.array(Category),
-    location: z.object({ lat: z.number(), lon: z.number() }),
+    location: z.object({ lat: z.number(), lon: z.number() }).nullable().meta({
+      description:
+        'The point shown to you: the real one, or for a confidential provider whose exact location you may not see ' +
+        '(location_masked) the representative point of the smallest area containing it (approximate) or null (hidden)',
+    }),
+    location_visibility: z.enum(LOCATION_VISIBILITIES).meta({
+      description:
+        'How precisely the provider lets its location be shown to callers outside its organisation: exact, approximate ' +
+        '(an area’s representative point, no address) or hidden (no point)',
+      example: 'exact',
+    }),
+    location_masked: z.boolean().meta({
+      description: 'True when `location` is not the real point (approximate or hidden, and you may not see it exactly)',
+    }),
   })
   .meta({
     id: 'LinkEnd',
-    description: 'A provider at one end of a referral link',
+    description:
+      'A provider at one end of a referral link. Admins, analysts and editors of the provider’s organisation see every ' +
+      'location exactly; everyone else sees confidential providers masked.',
     example: linkEndExample,
   })
 export type LinkEnd = z.infer<typeof LinkEnd>
@@ -93,14 +111,7 @@ export const ReferralLink = z
       id: exampleLink,
       from_provider_id: exampleFrom,
       to_provider_id: exampleTo,
-      from_provider: {
-        id: exampleFrom,
-        name: 'CTC Jhikargacha',
-        kind: 'focal_point',
-        status: 'active',
-        categories: ['counselling'],
-        location: { lat: 23.1, lon: 89.1 },
-      },
+      from_provider: linkEndExample,
       to_provider: {
         id: exampleTo,
         name: 'Legal Aid Jessore',
@@ -108,6 +119,8 @@ export const ReferralLink = z
         status: 'active',
         categories: ['legal', 'counselling'],
         location: { lat: 23.17, lon: 89.21 },
+        location_visibility: 'exact',
+        location_masked: false,
       },
       categories: ['legal'],
       basis: 'mou',
