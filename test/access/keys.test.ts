@@ -5,7 +5,8 @@ import type { FastifyInstance } from 'fastify'
 import t from 'tap'
 import type { Db } from '../../src/db/client.js'
 import { hashKey, KEY_PATTERN } from '../../src/modules/access/keys.js'
-import { buildTestApp, keyFor } from '../helpers/app.js'
+import { buildApp } from '../../src/app.js'
+import { buildTestApp, keyFor, testConfig } from '../helpers/app.js'
 import { insertArea } from '../helpers/factories.js'
 
 async function keyCount(db: Db) {
@@ -236,4 +237,25 @@ t.test('only admins manage keys and organisations: 401 without a key, 403 for ev
   t.same([await keyCount(db), await organisationCount(db)], before, 'no refused request created anything')
   const { rows } = await db.execute<{ revoked_at: string | null }>(sql`SELECT revoked_at FROM api_keys WHERE id = ${target.id}`)
   t.equal(rows[0].revoked_at, null, 'no refused request revoked the key')
+})
+
+t.test('another server process refuses a revoked key within 5 seconds', async (t) => {
+  const { app, db } = await buildTestApp(t)
+  // A second process on the same database: the production app with its own key cache.
+  const other = await buildApp(testConfig, { db })
+  t.teardown(() => other.close())
+  const viewer = await keyFor(db, 'viewer')
+  const headers = { authorization: viewer.authorization }
+  t.equal((await other.inject({ url: '/v1/mous', headers })).statusCode, 200, 'the other process has verified the key')
+
+  const revokedAt = Date.now()
+  t.equal((await app.inject({ method: 'DELETE', url: `/v1/keys/${viewer.id}` })).statusCode, 200)
+  let status = 200
+  while (status !== 401 && Date.now() - revokedAt < 6000) {
+    status = (await other.inject({ url: '/v1/mous', headers })).statusCode
+    if (status !== 401) await new Promise((resolve) => setTimeout(resolve, 100))
+  }
+  const elapsed = Date.now() - revokedAt
+  t.equal(status, 401, 'the other process refuses it')
+  t.ok(elapsed < 5000, `within 5 seconds (${elapsed} ms)`)
 })
