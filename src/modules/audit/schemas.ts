@@ -5,10 +5,12 @@ import { IdParams } from '../../lib/vocabulary.js'
 export const AUDITED_ENTITIES = ['provider', 'referral_link', 'mou', 'api_key', 'organisation'] as const
 export const AuditedEntity = z.enum(AUDITED_ENTITIES).meta({ id: 'AuditedEntity', example: 'provider' })
 
-// Outside 1900–2100 a moment is a typing mistake, and PostgreSQL refuses year 0000 with an error.
+// Outside 1900–2100 a moment is a typing mistake, and PostgreSQL refuses year 0000 and zone offsets past 15:59
+// with an error; no zone on Earth is further than 14 hours from UTC.
 const Moment = z.iso
   .datetime({ offset: true, message: 'must be a date and time with a zone, e.g. 2026-03-14T09:30:00Z' })
   .regex(/^(19\d\d|20\d\d|2100)-/, 'must be between 1900 and 2100')
+  .regex(/(Z|[+-](0\d|1[0-5]):[0-5]\d)$/, 'the zone offset must be between -15:59 and +15:59')
   .meta({ format: 'date-time', example: '2026-03-14T00:00:00Z' })
 
 const Order = z.enum(['newest', 'oldest']).default('newest').meta({ description: 'newest first (the default) or oldest first' })
