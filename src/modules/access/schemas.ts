@@ -50,7 +50,7 @@ const keyExample = {
   role: 'editor',
   areas: ['BD4041'],
   label: 'Jessore field office',
-  prefix: 'setu_Qm9vX3',
+  prefix: 'setu_Qm9vX3y',
   created_at: exampleTime,
   last_used_at: null,
   revoked_at: null,

@@ -22,7 +22,7 @@ export const AuditActor = z
     organisation_id: z.uuid().nullable().meta({ description: 'The organisation of that key' }),
     organisation: z.string().nullable().meta({ description: 'Its name' }),
     role: z.string().meta({
-      description: 'The key’s role (admin, editor), or cli for npm run keys, or system for writes made outside the API (migrations, the demo loader)',
+      description: 'The key’s role (admin, editor), cli for npm run keys and other scripts run on the server, or system for writes that name no actor (migrations, SQL run by hand)',
       example: 'editor',
     }),
   })
@@ -52,7 +52,7 @@ export const AuditEntry = z
       at: '2026-03-14T09:30:00.123456Z',
       actor: {
         key_id: '2b7c9e1a-3d4f-4a5b-8c6d-7e8f9a0b1c2d',
-        key_prefix: 'setu_Qm9vX3',
+        key_prefix: 'setu_Qm9vX3y',
         organisation_id: '6f1d2c3b-4a5e-4f60-8a7b-9c0d1e2f3a4b',
         organisation: 'Rights Jessore',
         role: 'editor',
