@@ -16,9 +16,9 @@ import { insertArea, insertVerifiedProvider } from '../helpers/factories.js'
  * when its branch lands, and the "names the key" checks below stop being todo.
  */
 const ACTOR_NAMED: Record<'providers' | 'referral-links' | 'mous', boolean> = {
-  providers: false,
-  'referral-links': false,
-  mous: false,
+  providers: true,
+  'referral-links': true,
+  mous: true,
 }
 
 interface Entry {
