@@ -142,16 +142,15 @@ function nearestParts(viewer: Viewer) {
   const [lat, lon] = [sql`ST_Y(n.shown_point)::text`, sql`ST_X(n.shown_point)::text`]
   const location = sql`CASE WHEN n.shown_point IS NOT NULL THEN ${jsonObject(shape.location.unwrap(), { lat, lon })} END`
   const item = jsonObject(NearestProvider, { ...fromColumns, ...derived, location })
-  const geometry = sql`CASE WHEN n.shown_point IS NOT NULL THEN '{"type":"Point","coordinates":[' || ${lon} || ',' || ${lat} || ']}' END`
-  const feature = sql`'{"type":"Feature","id":' || n.j_id || ',"geometry":' || coalesce(${geometry}, 'null') || ',"properties":' || ${jsonObject(
-    { shape: propertiesShape },
-    { ...fromColumns, ...derived },
-  )} || '}'`
+  const geometry = sql`CASE WHEN n.shown_point IS NOT NULL
+    THEN '{"type":"Point","coordinates":[' || ${lon} || ',' || ${lat} || ']}' END`
+  const properties = jsonObject({ shape: propertiesShape }, { ...fromColumns, ...derived })
+  const feature = sql`'{"type":"Feature","id":' || n.j_id || ',"geometry":' || coalesce(${geometry}, 'null') ||
+    ',"properties":' || ${properties} || '}'`
 
-  const innerSelect = sql`p.id, p.location_visibility, p.organisation_id, ${shownPoint('p', viewer)} AS shown_point, ${sql.join(
-    Object.entries(all).map(([key, value]) => sql`${value} AS ${sql.raw(`j_${key}`)}`),
-    sql`, `,
-  )}`
+  const columns = Object.entries(all).map(([key, value]) => sql`${value} AS ${sql.raw(`j_${key}`)}`)
+  const innerSelect = sql`p.id, p.location_visibility, p.organisation_id, ${shownPoint('p', viewer)} AS shown_point,
+    ${sql.join(columns, sql`, `)}`
   const inOrder = sql`ORDER BY n.distance_m, n.id`
   const bodies = {
     json: sql`'{"items":[' || coalesce(string_agg(${item}, ',' ${inOrder}), '') || '],"next_cursor":null}'`,
@@ -219,11 +218,16 @@ const prepared = new Set<string>()
  * nearestBound's values go, then filled per request. Building and hashing the SQL on every request was the
  * largest cost left in the hot path's Node time.
  */
-export function nearestStatement(q: NearestQuery, form: NearestForm, viewer: Viewer): { name?: string; text: string; values: unknown[] } {
+export function nearestStatement(
+  q: NearestQuery,
+  form: NearestForm,
+  viewer: Viewer,
+): { name?: string; text: string; values: unknown[] } {
   const shape = shapeOf(q, form, viewer)
   let statement = statements.get(shape)
   if (!statement) {
-    const { sql: text, params } = dialect.sqlToQuery(nearestBodySql(q, form, viewer.exact === 'own' ? OWN_ORGANISATION : viewer, placeholders))
+    const anyOrganisation = viewer.exact === 'own' ? OWN_ORGANISATION : viewer
+    const { sql: text, params } = dialect.sqlToQuery(nearestBodySql(q, form, anyOrganisation, placeholders))
     let name: string | undefined = `nearest_${createHash('sha1').update(text).digest('hex').slice(0, 20)}`
     if (prepared.has(name) || prepared.size < MAX_PREPARED) prepared.add(name)
     else name = undefined
@@ -232,5 +236,6 @@ export function nearestStatement(q: NearestQuery, form: NearestForm, viewer: Vie
     statements.set(shape, statement)
   }
   const organisation = viewer.exact === 'own' ? { organisation: viewer.organisationId } : {}
-  return { name: statement.name, text: statement.text, values: fillPlaceholders(statement.params, { ...nearestBound(q), ...organisation }) }
+  const values = fillPlaceholders(statement.params, { ...nearestBound(q), ...organisation })
+  return { name: statement.name, text: statement.text, values }
 }

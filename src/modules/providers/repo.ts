@@ -19,7 +19,7 @@ type Executor = Pick<Db, 'execute'>
  * The nearest hot path builds the same fields as JSON text instead (nearest-json.ts): change both.
  */
 export function providerSelect(viewer: Viewer): SQL {
-  // Written twice, evaluated twice: a masked viewer's CASE is cheap next to the rest of the row.
+  // Written twice (lat, lon): for a masked viewer its CASE runs twice per row, cheap next to the rest of the row.
   const shown = shownPoint('p', viewer)
   return sql`
   p.id, p.organisation_id, p.name, p.names, p.kind, p.categories, p.services, ST_Y(${shown}) AS lat, ST_X(${shown}) AS lon,
@@ -33,8 +33,9 @@ export function providerSelect(viewer: Viewer): SQL {
             FROM areas a WHERE a.pcode = ANY(p.area_pcodes)), '[]'::json) AS areas`
 }
 
-/** The exact SQL GET /v1/providers/nearest runs for `viewer` (exported so a test can EXPLAIN it): one row, the body as text. */
-export const nearestProvidersSql = (q: NearestQuery, form: NearestForm, viewer: Viewer): SQL => nearestBodySql(q, form, viewer)
+/** The exact SQL GET /v1/providers/nearest runs for `viewer` (exported so a test can EXPLAIN it): one row, the body. */
+export const nearestProvidersSql = (q: NearestQuery, form: NearestForm, viewer: Viewer): SQL =>
+  nearestBodySql(q, form, viewer)
 
 /** A row as providerSelect reads it: the stored columns (but the search text) and the computed ones. */
 export type ProviderRow = Omit<ProviderColumns, 'search_text' | 'lat' | 'lon' | 'location_visibility'> & {
@@ -128,10 +129,11 @@ const json = (v: unknown) => sql`${JSON.stringify(v)}::jsonb`
  * The stored columns of ProviderColumns with their types: the rows of one INSERT travel as a single JSON parameter,
  * which json_to_recordset turns back into typed columns (JSON numbers parse exactly as float8, arrays as text[]).
  */
-const ROW_TYPES = sql.raw(`id uuid, organisation_id uuid, location_visibility text, name text, names jsonb, search_text text, kind text, categories text[], services jsonb,
-  lat float8, lon float8, address text, phones text[], email text, website text, languages text[], eligible_genders text[],
-  min_age smallint, max_age smallint, requires text[], cost text, capacity int, opening_hours text, status text,
-  funded_until date, verified_on date, verification_method text, verified_by text, external_ids jsonb, notes text`)
+const ROW_TYPES = sql.raw(`id uuid, organisation_id uuid, location_visibility text, name text, names jsonb,
+  search_text text, kind text, categories text[], services jsonb, lat float8, lon float8, address text, phones text[],
+  email text, website text, languages text[], eligible_genders text[], min_age smallint, max_age smallint,
+  requires text[], cost text, capacity int, opening_hours text, status text, funded_until date, verified_on date,
+  verification_method text, verified_by text, external_ids jsonb, notes text`)
 
 // PostgreSQL refuses a JSON text holding half a surrogate pair, which JSON.stringify writes as a \udXXX escape.
 // As a plain text parameter the same string reaches PostgreSQL with U+FFFD in its place (node-postgres encodes it
@@ -156,7 +158,7 @@ export function providersRepo(db: Executor) {
       return rows[0] ? rowToProvider(rows[0] as unknown as ProviderRow) : undefined
     },
 
-    /** Owner, areas and version of each existing provider among ids; with lock, the rows stay locked until the transaction ends. */
+    /** Owner, areas and version of each existing provider among ids; with lock, locked until the transaction ends. */
     async ownersOf(ids: string[], lock = false): Promise<StoredOwner[]> {
       const { rows } = await db.execute(sql`
         SELECT p.id, p.organisation_id, p.area_pcodes, p.version FROM providers p
@@ -181,13 +183,14 @@ export function providersRepo(db: Executor) {
     async insertMany(rows: ProviderColumns[]): Promise<void> {
       if (rows.length === 0) return
       await db.execute(sql`
-        INSERT INTO providers (id, organisation_id, location_visibility, name, names, search_text, kind, categories, services, location, area_pcodes, address,
-          phones, email, website, languages, eligible_genders, min_age, max_age, requires, cost, capacity, opening_hours,
-          status, funded_until, verified_on, verification_method, verified_by, external_ids, notes)
-        SELECT r.id, r.organisation_id, r.location_visibility, r.name, r.names, r.search_text, r.kind, r.categories, r.services, r.location,
-               ${pcodesCovering(sql`r.location`)}, r.address, r.phones, r.email, r.website, r.languages,
-               r.eligible_genders, r.min_age, r.max_age, r.requires, r.cost, r.capacity, r.opening_hours, r.status,
-               r.funded_until, r.verified_on, r.verification_method, r.verified_by, r.external_ids, r.notes
+        INSERT INTO providers (id, organisation_id, location_visibility, name, names, search_text, kind, categories,
+          services, location, area_pcodes, address, phones, email, website, languages, eligible_genders, min_age,
+          max_age, requires, cost, capacity, opening_hours, status, funded_until, verified_on, verification_method,
+          verified_by, external_ids, notes)
+        SELECT r.id, r.organisation_id, r.location_visibility, r.name, r.names, r.search_text, r.kind, r.categories,
+               r.services, r.location, ${pcodesCovering(sql`r.location`)}, r.address, r.phones, r.email, r.website,
+               r.languages, r.eligible_genders, r.min_age, r.max_age, r.requires, r.cost, r.capacity, r.opening_hours,
+               r.status, r.funded_until, r.verified_on, r.verification_method, r.verified_by, r.external_ids, r.notes
         -- the SQL twin of spatial.ts point(), over columns instead of parameters
         FROM (SELECT j.*, ST_SetSRID(ST_MakePoint(j.lon, j.lat), 4326) AS location
               FROM json_to_recordset(${jsonParameter(rows)}::json) AS j (${ROW_TYPES})) r`)

@@ -226,6 +226,7 @@ export const providerRoutes: FastifyPluginAsyncZod<{ db: Db }> = async (app, { d
         response: { 200: Provider, ...problemResponses(400, 403, 404, 412) },
       },
     },
-    async (request, reply) => withEtag(reply, await providers.close(request.params.id, actorOf(request), request.headers['if-match'])),
+    async (request, reply) =>
+      withEtag(reply, await providers.close(request.params.id, actorOf(request), request.headers['if-match'])),
   )
 }

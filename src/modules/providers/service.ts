@@ -141,11 +141,13 @@ function refusalOf(index: number, path: string, check: () => void): BulkRowError
   }
 }
 
-const forbiddenRows = (refused: BulkRowError[], of: number) =>
-  new Problem(403, 'Forbidden', `${new Set(refused.map((e) => e.index)).size} of ${of} providers may not be written by this key; nothing was written`, {
+function forbiddenRows(refused: BulkRowError[], of: number) {
+  const rows = new Set(refused.map((e) => e.index)).size
+  return new Problem(403, 'Forbidden', `${rows} of ${of} providers may not be written by this key; nothing was written`, {
     type: FORBIDDEN,
     errors: refused,
   })
+}
 
 export function providersService(db: Db) {
   const repo = providersRepo(db)
@@ -202,7 +204,9 @@ export function providersService(db: Db) {
         if (actor.caller === null || actor.caller.role === 'admin') return
         const stored = new Map((await txRepo.ownersOf(rows.map((r) => r.id))).map((o) => [o.id, o]))
         if (single) return assertMayWrite(actor, stored.get(rows[0].id)!)
-        const outside = rows.flatMap((r, index) => refusalOf(index, `providers.${index}`, () => assertMayWrite(actor, stored.get(r.id)!)) ?? [])
+        const outside = rows.flatMap(
+          (r, index) => refusalOf(index, `providers.${index}`, () => assertMayWrite(actor, stored.get(r.id)!)) ?? [],
+        )
         if (outside.length) throw forbiddenRows(outside, rows.length)
       },
       'create',
@@ -247,11 +251,13 @@ export function providersService(db: Db) {
           assertVersion(ifMatch, stored.version, `Provider ${id}`)
           const current = (await txRepo.findById(id, SEES_ALL))!
           const organisationId =
-            patch.organisation_id === undefined ? current.organisation_id : ownerForNew(actor, patch.organisation_id, current.organisation_id)
+            patch.organisation_id === undefined
+              ? current.organisation_id
+              : ownerForNew(actor, patch.organisation_id, current.organisation_id)
           if (organisationId !== current.organisation_id) await assertOrganisationsExist(tx, [{ id: organisationId }])
           const merged = { ...writableOf(current), ...patch }
-          const locationChanged =
-            patch.location !== undefined && (patch.location.lat !== current.location!.lat || patch.location.lon !== current.location!.lon)
+          const was = current.location!
+          const locationChanged = patch.location !== undefined && (patch.location.lat !== was.lat || patch.location.lon !== was.lon)
           await txRepo.update(toColumns(id, merged, organisationId), locationChanged)
           const [after] = await txRepo.ownersOf([id])
           assertMayWrite(actor, after)
