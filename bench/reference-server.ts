@@ -1,12 +1,14 @@
 // The yardstick for bench:nearest: GET /v1/providers/nearest as a bare Fastify + pg server would serve it, with
 // no plugins, no schemas and no logger, running setu's own SQL text (which returns the body as one text value)
 // and answering what it returns. Whatever setu costs beyond this is the price of its framework: validation,
-// hooks, logging, building the SQL per request.
+// hooks, logging, building the SQL per request. It answers as setu answers a caller without an API key: the
+// statement for the anonymous viewer (confidential locations masked), as the benchmark's requests are.
 // Started by bench/nearest.ts as its own process: DATABASE_URL, PORT, DATABASE_POOL_MAX, TIME_ZONE.
 import Fastify from 'fastify'
 import pg from 'pg'
 import { PgDialect } from 'drizzle-orm/pg-core'
 import { createHash } from 'node:crypto'
+import { MASKED_DISTANCE_GRAIN_M } from '../src/lib/location-visibility.js'
 import { nearestProvidersSql } from '../src/modules/providers/repo.js'
 import { CATEGORIES, type NearestQuery } from '../src/modules/providers/schemas.js'
 
@@ -21,7 +23,7 @@ const pool = new pg.Pool({
 // category and the limit, which setu writes into the text). To run exactly setu's text, build it once per shape
 // with sentinel coordinates and note which bound value is which.
 const SENTINEL = { lat: 11.125, lon: 22.375 }
-type Role = 'lat' | 'lon' | 'limit'
+type Role = 'lat' | 'lon' | 'limit' | 'grain'
 interface Statement {
   name: string
   text: string
@@ -30,11 +32,13 @@ interface Statement {
 const dialect = new PgDialect()
 function statementFor(category: string | undefined, limit: number): Statement {
   const q = { ...SENTINEL, limit, status: 'active', category } as NearestQuery
-  const { sql: text, params } = dialect.sqlToQuery(nearestProvidersSql(q))
+  const { sql: text, params } = dialect.sqlToQuery(nearestProvidersSql(q, 'json', { exact: 'none' }))
   const byValue = new Map<unknown, Role>([
     [SENTINEL.lat, 'lat'],
     [SENTINEL.lon, 'lon'],
     [limit, 'limit'],
+    // the mask rounds a confidential provider's distance to this many metres, a bound constant
+    [MASKED_DISTANCE_GRAIN_M, 'grain'],
   ])
   const roles = params.map((p) => {
     const role = byValue.get(p)
@@ -54,7 +58,7 @@ app.get('/v1/providers/nearest', async (request, reply) => {
   const key = `${query.category ?? ''} ${limit}`
   let statement = statements.get(key)
   if (!statement) statements.set(key, (statement = statementFor(query.category, limit)))
-  const bound = { lat: Number(query.lat), lon: Number(query.lon), limit }
+  const bound = { lat: Number(query.lat), lon: Number(query.lon), limit, grain: MASKED_DISTANCE_GRAIN_M }
   const { rows } = await pool.query<{ body: string }>({ name: statement.name, text: statement.text, values: statement.roles.map((r) => bound[r]) })
   reply.header('content-type', 'application/json; charset=utf-8')
   return rows[0].body

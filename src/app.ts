@@ -32,6 +32,10 @@ import { networkService } from './modules/network/service.js'
 import { areaNetworkRoutes } from './modules/network/routes.js'
 import { keyAuthenticator, type KeyAuthenticator } from './modules/access/authenticate.js'
 import { registerAccessControl } from './modules/access/policy.js'
+import { accessService } from './modules/access/service.js'
+import { keyRoutes, organisationRoutes } from './modules/access/routes.js'
+import { auditService } from './modules/audit/service.js'
+import { auditRoutes, providerHistoryRoutes } from './modules/audit/routes.js'
 
 export interface AppDeps {
   db: Db
@@ -97,6 +101,13 @@ export async function buildApp(config: AppConfig, { db, logger, authenticator = 
   await app.register(providerMouRoutes, { prefix: '/v1/providers', mous })
   await app.register(pathwayRoutes, { prefix: '/v1/pathways', pathways: pathwaysService(db, links, health) })
   await app.register(areaNetworkRoutes, { prefix: '/v1/areas', network: networkService(db, links) })
+
+  const access = accessService(db, { forget: () => authenticator.forget() })
+  await app.register(keyRoutes, { prefix: '/v1/keys', access })
+  await app.register(organisationRoutes, { prefix: '/v1/organisations', access })
+  const audit = auditService(db)
+  await app.register(auditRoutes, { prefix: '/v1/audit', audit })
+  await app.register(providerHistoryRoutes, { prefix: '/v1/providers', audit })
 
   return app
 }

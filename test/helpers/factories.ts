@@ -3,6 +3,8 @@
 import { randomUUID } from 'node:crypto'
 import { sql } from 'drizzle-orm'
 import type { Db } from '../../src/db/client.js'
+import type { LocationVisibility } from '../../src/lib/location-visibility.js'
+import { DEMO_ORGANISATION_ID } from '../../src/modules/access/keys.js'
 import { pcodesCovering } from '../../src/modules/areas/spatial.js'
 
 export interface ProviderSeed {
@@ -20,6 +22,11 @@ export interface ProviderSeed {
   min_age?: number | null
   max_age?: number | null
   cost?: string | null
+  address?: string | null
+  /** Left out: the database decides (approximate for a shelter, exact otherwise). */
+  location_visibility?: LocationVisibility
+  /** Left out: setu-demo. */
+  organisation_id?: string
 }
 
 export async function insertProvider(db: Db, p: ProviderSeed): Promise<string> {
@@ -30,11 +37,13 @@ export async function insertProvider(db: Db, p: ProviderSeed): Promise<string> {
   const point = sql`ST_SetSRID(ST_MakePoint(${p.lon}, ${p.lat}), 4326)`
   await db.execute(sql`
     INSERT INTO providers (id, name, names, search_text, kind, categories, location, area_pcodes, status,
-                           funded_until, verified_on, eligible_genders, min_age, max_age, cost)
+                           funded_until, verified_on, eligible_genders, min_age, max_age, cost, address,
+                           location_visibility, organisation_id)
     VALUES (${id}, ${name}, ${JSON.stringify(names)}::jsonb, ${searchText}, ${p.kind ?? 'ngo'},
             ${sql.param(p.categories ?? ['health'])}::text[], ${point}, ${pcodesCovering(point)}, ${p.status ?? 'active'},
             ${p.funded_until ?? null}, ${p.verified_on ?? null}, ${sql.param(p.eligible_genders ?? [])}::text[],
-            ${p.min_age ?? null}, ${p.max_age ?? null}, ${p.cost ?? null})`)
+            ${p.min_age ?? null}, ${p.max_age ?? null}, ${p.cost ?? null}, ${p.address ?? null},
+            ${p.location_visibility ?? null}, ${p.organisation_id ?? DEMO_ORGANISATION_ID}::uuid)`)
   return id
 }
 
@@ -69,9 +78,11 @@ export async function insertVerifiedProvider(db: Db, p: ProviderSeed): Promise<s
   const point = sql`ST_SetSRID(ST_MakePoint(${p.lon}, ${p.lat}), 4326)`
   const verifiedOn = p.verified_on === undefined ? sql`setu_today()` : sql`${p.verified_on}::date`
   await db.execute(sql`
-    INSERT INTO providers (id, name, search_text, kind, categories, location, area_pcodes, status, funded_until, verified_on)
+    INSERT INTO providers (id, name, search_text, kind, categories, location, area_pcodes, status, funded_until, verified_on,
+                           address, location_visibility, organisation_id)
     VALUES (${id}, ${name}, ${name.toLowerCase()}, ${p.kind ?? 'ngo'}, ${sql.param(p.categories ?? ['health'])}::text[],
-            ${point}, ${pcodesCovering(point)}, ${p.status ?? 'active'}, ${p.funded_until ?? null}, ${verifiedOn})`)
+            ${point}, ${pcodesCovering(point)}, ${p.status ?? 'active'}, ${p.funded_until ?? null}, ${verifiedOn},
+            ${p.address ?? null}, ${p.location_visibility ?? null}, ${p.organisation_id ?? DEMO_ORGANISATION_ID}::uuid)`)
   return id
 }
 

@@ -10,6 +10,10 @@ export async function rowsChecksum(db: Db): Promise<string> {
       (SELECT 'referral_links ' || count(*) || '/' || coalesce(sum(version), 0) || '/' || coalesce(max(updated_at)::text, '') FROM referral_links),
       (SELECT 'mous ' || count(*) || '/' || coalesce(sum(version), 0) || '/' || coalesce(max(updated_at)::text, '') FROM mous),
       (SELECT 'mou_status_changes ' || count(*) || '/' || coalesce(max(id), 0) FROM mou_status_changes),
-      (SELECT 'areas ' || count(*) || '/' || coalesce(max(updated_at)::text, '') FROM areas)) AS v`)
+      (SELECT 'areas ' || count(*) || '/' || coalesce(max(updated_at)::text, '') FROM areas),
+      (SELECT 'organisations ' || count(*) || '/' || coalesce(sum(version), 0) || '/' || coalesce(max(updated_at)::text, '') FROM organisations),
+      -- last_used_at is bookkeeping a read may move; a write would change the version or updated_at
+      (SELECT 'api_keys ' || count(*) || '/' || coalesce(sum(version), 0) || '/' || coalesce(max(updated_at)::text, '') FROM api_keys),
+      (SELECT 'audit_log ' || count(*) || '/' || coalesce(max(id), 0) FROM audit_log)) AS v`)
   return rows[0].v
 }

@@ -8,7 +8,8 @@ import fc from 'fast-check'
 import type { FastifyInstance, InjectOptions } from 'fastify'
 import t from 'tap'
 import type { Db } from '../../src/db/client.js'
-import { buildTestApp } from '../helpers/app.js'
+import { DEMO_ORGANISATION_ID } from '../../src/modules/access/keys.js'
+import { buildTestApp, keyFor } from '../helpers/app.js'
 import { conformanceOf, formatViolation } from '../helpers/conformance.js'
 import { insertArea, insertVerifiedProvider } from '../helpers/factories.js'
 import { rowsChecksum } from '../helpers/rows.js'
@@ -283,7 +284,9 @@ async function setUp(app: FastifyInstance, db: Db) {
   const patchedLink = await created(app, '/v1/referral-links', { from_provider_id: to, to_provider_id: from, categories: ['health'], basis: 'sop' })
   const mou = await created(app, `/v1/providers/${from}/mous`, mouBody)
   const patchedMou = await created(app, `/v1/providers/${from}/mous`, mouBody)
-  return { from, to, focal, patched, closed, link, patchedLink, mou, patchedMou }
+  const organisation = await created(app, '/v1/organisations', { name: 'Fuzz Partner' })
+  const key = await created(app, '/v1/keys', { organisation_id: organisation, role: 'analyst' })
+  return { from, to, focal, patched, closed, link, patchedLink, mou, patchedMou, organisation, key }
 }
 type Fixtures = Awaited<ReturnType<typeof setUp>>
 
@@ -294,6 +297,7 @@ interface Plan {
 }
 
 const listFormat = { limit: '10', format: 'json' }
+let organisations = 0
 const plans: Record<string, Plan> = {
   'GET /healthz': { valid: () => spec() },
   'GET /readyz': { valid: () => spec() },
@@ -359,6 +363,27 @@ const plans: Record<string, Plan> = {
     },
   },
   'POST /v1/providers/{id}/mous': { valid: (fx) => spec({ path: { id: fx.from }, body: mouBody }) },
+  // Access: keys and organisations (admin), the audit trail, provider history. A fresh key or organisation for
+  // each request that writes one, so that no value is refused for a name taken by an earlier run, and the
+  // revocations never touch the admin key the sweep itself sends.
+  'POST /v1/keys': {
+    valid: (fx) => spec({ body: { organisation_id: fx.organisation, role: 'editor', areas: ['BD4041'], label: 'sweep key' } }),
+  },
+  'GET /v1/keys': { valid: (fx) => spec({ query: { organisation: fx.organisation, limit: '10' } }) },
+  'GET /v1/keys/{id}': { valid: (fx) => spec({ path: { id: fx.key } }) },
+  'DELETE /v1/keys/{id}': {
+    valid: async (_fx, db) => spec({ path: { id: (await keyFor(db, 'viewer', { organisation: 'Fuzz Partner' })).id }, headers: { 'if-match': '"1"' } }),
+  },
+  'GET /v1/organisations': { valid: () => spec({ query: { limit: '10' } }) },
+  'POST /v1/organisations': { valid: () => spec({ body: { name: `Fuzz Organisation ${++organisations}` } }) },
+  'GET /v1/organisations/{id}': { valid: (fx) => spec({ path: { id: fx.organisation } }) },
+  'GET /v1/audit': {
+    valid: (fx) =>
+      spec({
+        query: { entity: 'provider', entity_id: fx.patched, org: DEMO_ORGANISATION_ID, since: '2020-01-01T00:00:00Z', until: '2100-01-01T00:00:00+06:00', order: 'oldest', limit: '10' },
+      }),
+  },
+  'GET /v1/providers/{id}/history': { valid: (fx) => spec({ path: { id: fx.patched }, query: { order: 'oldest', limit: '10' } }) },
   'GET /v1/pathways': {
     valid: (fx) => spec({ query: { from: fx.focal, category: 'legal', max_hops: '3', limit: '5' } }),
     companions: { lat: { from: undefined, lon: '89.2' }, lon: { from: undefined, lat: '23.1' } },

@@ -1,4 +1,5 @@
 import t from 'tap'
+import { DEMO_ORGANISATION_ID } from '../../src/modules/access/keys.js'
 import { buildTestApp } from '../helpers/app.js'
 import { insertArea } from '../helpers/factories.js'
 import { minimalProvider, providerCount, tableSnapshot } from './helpers.js'
@@ -55,7 +56,10 @@ t.test('create, get, patch and close round-trip exact values', async (t) => {
   t.equal(created.headers.location, `/v1/providers/${p.id}`)
   t.equal(created.headers.etag, '"1"')
   const { id, created_at, updated_at, ...rest } = p
-  t.same(rest, { ...fullInput, areas: jessoreRefs, outside_known_areas: false, mou_status: { health: 'none', counselling: 'none' }, version: 1 })
+  t.same(rest, {
+    ...fullInput, organisation_id: DEMO_ORGANISATION_ID, location_visibility: 'exact', location_masked: false,
+    areas: jessoreRefs, outside_known_areas: false, mou_status: { health: 'none', counselling: 'none' }, version: 1,
+  })
   t.equal(created_at, updated_at)
 
   const got = await app.inject({ url: `/v1/providers/${id}` })
@@ -118,8 +122,8 @@ t.test('minimal input gets defaults; a location outside every area is flagged', 
   t.equal(res.statusCode, 201)
   const { id, created_at, updated_at, ...rest } = res.json()
   t.same(rest, {
-    name: 'Test provider', names: {}, kind: 'focal_point', categories: ['health'], services: [],
-    location: { lat: 11.55, lon: 104.92 }, address: null, phones: [], email: null, website: null, languages: [],
+    organisation_id: DEMO_ORGANISATION_ID, name: 'Test provider', names: {}, kind: 'focal_point', categories: ['health'], services: [],
+    location: { lat: 11.55, lon: 104.92 }, location_visibility: 'exact', location_masked: false, address: null, phones: [], email: null, website: null, languages: [],
     eligibility: { genders: [], min_age: null, max_age: null, requires: [] }, cost: null, capacity: null,
     opening_hours: null, status: 'active', funded_until: null, verification: null, external_ids: [], notes: null,
     areas: [], outside_known_areas: true, mou_status: { health: 'none' }, version: 1,

@@ -1,30 +1,37 @@
 // The nearest body that PostgreSQL writes (nearest-json.ts) against what the generic path makes of the same
-// rows: providerSelect, rowToProvider, the zod response schema and JSON.stringify, as the serializer would.
+// rows: providerSelect, rowToProvider, the zod response schema and JSON.stringify, as the serializer would;
+// for each kind of viewer (sees every location, sees none, sees its own organisation's).
 import { sql } from 'drizzle-orm'
 import { PgDialect } from 'drizzle-orm/pg-core'
 import t from 'tap'
 import { z } from 'zod'
 import type { Db } from '../../src/db/client.js'
 import { FeatureCollection, featureCollection } from '../../src/lib/geojson.js'
+import { shownDistance, type Viewer } from '../../src/lib/location-visibility.js'
 import { MAX_PREPARED, nearestStatement } from '../../src/modules/providers/nearest-json.js'
 import { nearestProvidersSql, providerSelect, rowToProvider, type ProviderRow } from '../../src/modules/providers/repo.js'
 import { NearestProvider, NearestQuery, NearestResult, type ProviderInput } from '../../src/modules/providers/schemas.js'
 import { providersService } from '../../src/modules/providers/service.js'
 import { nearestSql } from '../../src/modules/providers/spatial.js'
-import { buildTestApp } from '../helpers/app.js'
+import { buildTestApp, keyFor } from '../helpers/app.js'
 import { insertArea, insertMou } from '../helpers/factories.js'
 import { seededRandom } from './helpers.js'
 
 const dialect = new PgDialect()
 
-async function generic(db: Db, query: Record<string, string>) {
-  const { sql: text, params } = dialect.sqlToQuery(nearestSql(NearestQuery.parse(query), providerSelect))
-  const { rows } = await db.$client.query<ProviderRow & { distance_m: number }>(text, params)
-  const items = rows.map((r) => ({ ...rowToProvider(r), distance_m: r.distance_m }))
+const SEES_ALL: Viewer = { exact: 'all' }
+
+async function generic(db: Db, query: Record<string, string>, viewer: Viewer = SEES_ALL) {
+  const ranked = nearestSql(NearestQuery.parse(query), providerSelect(viewer))
+  const { sql: text, params } = dialect.sqlToQuery(
+    sql`SELECT n.*, ${shownDistance('n', viewer, sql`n.distance_m`)} AS shown_distance_m FROM (${ranked}) n`,
+  )
+  const { rows } = await db.$client.query<ProviderRow & { shown_distance_m: number }>(text, params)
+  const items = rows.map((r) => ({ ...rowToProvider(r), distance_m: r.shown_distance_m }))
   const json = JSON.stringify(z.encode(NearestResult, { items, next_cursor: null }))
   const features = featureCollection(
     items,
-    (p) => ({ type: 'Point', coordinates: [p.location.lon, p.location.lat] }),
+    (p) => (p.location ? { type: 'Point', coordinates: [p.location.lon, p.location.lat] } : null),
     ({ location: _location, ...properties }) => properties,
   )
   return { json, geojson: z.encode(FeatureCollection, features) }
@@ -43,8 +50,8 @@ const AWKWARD = [
 // Written with SQL only: input validation may refuse them, but stored text has to come out right all the same.
 const CONTROLS = ['controls \u0001 \u0008 \t \n \r \u001f and DEL \u007f', 'line separators \u2028 \u2029, RTL override \u202e']
 
-t.test('PostgreSQL writes the nearest body the schema would, byte for byte', async (t) => {
-  const { app, db } = await buildTestApp(t)
+t.test('PostgreSQL writes the nearest body the schema would, byte for byte, for every kind of viewer', async (t) => {
+  const { app, db, adminAuthorization } = await buildTestApp(t, {}, { auth: 'none' })
   await insertArea(db, { pcode: 'BD30', name_en: 'Dhaka "Division"', country: 'BGD', admin_level: 1, bbox: [89.5, 23, 91, 24.5] })
   await insertArea(db, { pcode: 'BD3026', name_en: 'Dhaka \\ District', country: 'BGD', admin_level: 2, parent_pcode: 'BD30', bbox: [90, 23.5, 90.8, 24.2] })
 
@@ -97,6 +104,18 @@ t.test('PostgreSQL writes the nearest body the schema would, byte for byte', asy
   await insertMou(db, { provider_id: ids[0], categories: [cats[0]], status: 'signed' })
   await insertMou(db, { provider_id: ids[6], categories: [cats[1]], status: 'negotiating' })
   await insertMou(db, { provider_id: ids[10], categories: [cats[0]], status: 'signed', signed_on: '2000-01-01', expires_on: '2001-01-01' })
+  // Confidential providers: every shelter without a setting is approximate (the database's default); some hidden,
+  // some approximate health providers, one exact shelter; and an organisation owning some of each.
+  await db.execute(sql`UPDATE providers SET location_visibility = 'hidden' WHERE id = ANY(${sql.param(ids.filter((_, i) => i % 7 === 2))}::uuid[])`)
+  await db.execute(sql`UPDATE providers SET location_visibility = 'approximate' WHERE id = ANY(${sql.param(ids.filter((_, i) => i % 11 === 4))}::uuid[])`)
+  await db.execute(sql`UPDATE providers SET location_visibility = 'exact' WHERE id = ${ids[8]}::uuid`)
+  const editor = await keyFor(db, 'editor', { organisation: 'org-a' })
+  await db.execute(sql`UPDATE providers SET organisation_id = ${editor.organisationId}::uuid WHERE id = ANY(${sql.param(ids.filter((_, i) => i % 3 === 1))}::uuid[])`)
+  const viewers: Array<{ label: string; viewer: Viewer; authorization?: string }> = [
+    { label: 'admin', viewer: SEES_ALL, authorization: adminAuthorization },
+    { label: 'anonymous', viewer: { exact: 'none' } },
+    { label: 'editor of org-a', viewer: { exact: 'own', organisationId: editor.organisationId }, authorization: editor.authorization },
+  ]
   const onTop = inputs[0].location
 
   const queries: Array<Record<string, string>> = [
@@ -111,27 +130,43 @@ t.test('PostgreSQL writes the nearest body the schema would, byte for byte', asy
     { lat: '23.81', lon: '90.41', kind: 'government', category: 'health', limit: '20' },
     { lat: '10', lon: '100', max_km: '1' }, // nothing
   ]
-  type Item = { areas: unknown[]; outside_known_areas: boolean; mou_status: Record<string, string>; services: unknown[]; name: string }
+  type Item = {
+    areas: unknown[]
+    outside_known_areas: boolean
+    mou_status: Record<string, string>
+    services: unknown[]
+    name: string
+    location: unknown
+    location_visibility: string
+    location_masked: boolean
+    distance_m: number
+  }
   const seen: Item[] = []
+  const masked: Item[] = []
   for (const query of queries) {
-    const expected = await generic(db, query)
-    const qs = new URLSearchParams(query).toString()
-    const res = await app.inject({ url: `/v1/providers/nearest?${qs}` })
-    t.equal(res.statusCode, 200, qs)
-    t.equal(res.headers['content-type'], 'application/json; charset=utf-8')
-    t.equal(res.body, expected.json, `${qs}: the same bytes as the schema's serialisation`)
-    seen.push(...res.json().items)
+    for (const { label, viewer, authorization } of viewers) {
+      const expected = await generic(db, query, viewer)
+      const qs = new URLSearchParams(query).toString()
+      const headers = authorization ? { authorization } : {}
+      const res = await app.inject({ url: `/v1/providers/nearest?${qs}`, headers })
+      t.equal(res.statusCode, 200, qs)
+      t.equal(res.headers['content-type'], 'application/json; charset=utf-8')
+      t.equal(res.body, expected.json, `${label}, ${qs}: the same bytes as the schema's serialisation`)
+      const items: Item[] = res.json().items
+      seen.push(...items)
+      masked.push(...items.filter((p) => p.location_masked))
 
-    const geo = await app.inject({ url: `/v1/providers/nearest?${qs}&format=geojson` })
-    t.equal(geo.headers['content-type'], 'application/geo+json; charset=utf-8')
-    const fc = geo.json()
-    t.same(fc, expected.geojson, `${qs}: the same GeoJSON`)
-    const propertyKeys = Object.keys(NearestProvider.shape).filter((k) => k !== 'location')
-    for (const f of fc.features) {
-      t.same(Object.keys(f), ['type', 'id', 'geometry', 'properties'])
-      t.same(Object.keys(f.properties), propertyKeys, 'properties in the documented order')
+      const geo = await app.inject({ url: `/v1/providers/nearest?${qs}&format=geojson`, headers })
+      t.equal(geo.headers['content-type'], 'application/geo+json; charset=utf-8')
+      const fc = geo.json()
+      t.same(fc, expected.geojson, `${label}, ${qs}: the same GeoJSON`)
+      const propertyKeys = Object.keys(NearestProvider.shape).filter((k) => k !== 'location')
+      for (const f of fc.features) {
+        t.same(Object.keys(f), ['type', 'id', 'geometry', 'properties'])
+        t.same(Object.keys(f.properties), propertyKeys, 'properties in the documented order')
+      }
+      t.same(Object.keys(fc), ['type', 'features', 'numberReturned'])
     }
-    t.same(Object.keys(fc), ['type', 'features', 'numberReturned'])
   }
   t.ok(seen.some((p) => p.areas.length === 2), 'compared: providers in two areas')
   t.ok(seen.some((p) => p.outside_known_areas), 'compared: providers outside every area')
@@ -140,12 +175,18 @@ t.test('PostgreSQL writes the nearest body the schema would, byte for byte', asy
   }
   t.ok(seen.some((p) => p.services.length === 3), 'compared: services')
   for (const [k, text] of CONTROLS.entries()) t.ok(seen.some((p) => p.name === text), `compared: stored text ${k}`)
+  t.ok(masked.some((p) => p.location_visibility === 'approximate' && p.location !== null), 'compared: approximate points')
+  t.ok(masked.some((p) => p.location_visibility === 'approximate' && p.location === null), 'compared: approximate outside every area')
+  t.ok(masked.some((p) => p.location_visibility === 'hidden' && p.location === null), 'compared: hidden providers')
+  t.ok(masked.some((p) => p.distance_m > 0 && p.distance_m % 1000 === 0), 'compared: distances rounded to kilometres')
+  t.ok(seen.some((p) => !p.location_masked && p.location_visibility !== 'exact'), 'compared: confidential providers shown exactly')
 })
 
 t.test('numbers below 1e-4 are written in exponent form, as the same numbers', async (t) => {
   const { app, db } = await buildTestApp(t)
   const service = providersService(db)
   await service.create({ name: 'Null Island', kind: 'ngo', categories: ['health'], location: { lat: 0.00001, lon: -0.00002 } } as ProviderInput)
+  // Admins see the point as stored; the default app sends an admin key.
   const query = { lat: '0', lon: '0.0000001' }
   const expected = await generic(db, query)
   const res = await app.inject({ url: `/v1/providers/nearest?${new URLSearchParams(query)}` })
@@ -160,6 +201,8 @@ t.test('a statement built once per shape gives every request the SQL and values 
   const names = new Set<string>()
   let unnamed = 0
   let differences = 0
+  const organisations = ['00000000-0000-4000-8000-000000000001', '6f1c1b7e-4c59-4f8e-9a3e-2b1d7c3e5a10']
+  const viewers: Viewer[] = [{ exact: 'all' }, { exact: 'none' }, ...organisations.map((id) => ({ exact: 'own' as const, organisationId: id }))]
   for (let i = 0; i < 1200; i++) {
     const raw: Record<string, string> = { lat: String(-90 + random() * 180), lon: String(-180 + random() * 360) }
     if (random() < 0.7) raw.category = pick(['health', 'legal', 'counselling', 'shelter', 'livelihood'])
@@ -173,9 +216,10 @@ t.test('a statement built once per shape gives every request the SQL and values 
     if (random() < 0.1) raw.mou_status = pick(['signed', 'negotiating', 'expired', 'none'])
     const q = NearestQuery.parse(raw)
     const form = random() < 0.5 ? 'json' : 'geojson'
-    const direct = dialect.sqlToQuery(nearestProvidersSql(q, form))
-    const cached = nearestStatement(q, form)
-    shapes.add(JSON.stringify({ ...raw, lat: 0, lon: 0, max_km: 'max_km' in raw, age: 'age' in raw, form }))
+    const viewer = pick(viewers)
+    const direct = dialect.sqlToQuery(nearestProvidersSql(q, form, viewer))
+    const cached = nearestStatement(q, form, viewer)
+    shapes.add(JSON.stringify({ ...raw, lat: 0, lon: 0, max_km: 'max_km' in raw, age: 'age' in raw, form, viewer: viewer.exact }))
     if (cached.name) names.add(cached.name)
     else unnamed++
     if (cached.text !== direct.sql || JSON.stringify(cached.values) !== JSON.stringify(direct.params)) {
@@ -184,7 +228,20 @@ t.test('a statement built once per shape gives every request the SQL and values 
     }
   }
   t.equal(differences, 0, 'the same text and values as building the query for the request')
-  t.ok(shapes.size < 600, `requests with other coordinates, ages and distances shared statements (${shapes.size} shapes, 1200 requests)`)
+  t.ok(shapes.size < 900, `requests with other coordinates, ages, distances and organisations shared statements (${shapes.size} shapes, 1200 requests)`)
   t.ok(names.size > 0 && names.size <= MAX_PREPARED, `at most ${MAX_PREPARED} prepared statements (${names.size} here)`)
   t.ok(unnamed > 0, `the rarer shapes past them run unnamed (${unnamed} requests)`)
+})
+
+t.test('editors of every organisation share one statement per shape, their organisation bound per request', async (t) => {
+  const q = NearestQuery.parse({ lat: '23.8', lon: '90.4', category: 'shelter' })
+  const [a, b] = ['00000000-0000-4000-8000-000000000001', '6f1c1b7e-4c59-4f8e-9a3e-2b1d7c3e5a10'].map((organisationId) =>
+    nearestStatement(q, 'json', { exact: 'own', organisationId }),
+  )
+  t.equal(a.text, b.text)
+  t.equal(a.name, b.name)
+  t.ok(a.values.includes('00000000-0000-4000-8000-000000000001') && b.values.includes('6f1c1b7e-4c59-4f8e-9a3e-2b1d7c3e5a10'))
+  const anonymous = nearestStatement(q, 'json', { exact: 'none' })
+  t.not(anonymous.text, a.text, 'another kind of viewer, another statement')
+  t.same(anonymous.values, a.values.filter((v) => v !== '00000000-0000-4000-8000-000000000001'), 'the same values but the organisation')
 })

@@ -2,6 +2,8 @@
 // on every request was half of its PostgreSQL time) and that plan must still be the index-ordered KNN scan.
 import { PgDialect } from 'drizzle-orm/pg-core'
 import t from 'tap'
+import type { Viewer } from '../../src/lib/location-visibility.js'
+import { DEMO_ORGANISATION_ID } from '../../src/modules/access/keys.js'
 import { nearestProvidersSql } from '../../src/modules/providers/repo.js'
 import { NearestQuery, type ProviderInput } from '../../src/modules/providers/schemas.js'
 import { providersService } from '../../src/modules/providers/service.js'
@@ -27,16 +29,19 @@ t.test('the prepared nearest statement runs on a generic plan over the KNN index
 
   const client = await db.$client.connect()
   t.teardown(() => client.release())
-  for (const query of [{ category: 'shelter', limit: '10' }, { limit: '5' }, { category: 'legal', limit: '100', format: 'geojson' }]) {
+  // Anonymous callers (the hot path) and editors, whose organisation is one more bound parameter.
+  const viewers: Viewer[] = [{ exact: 'none' }, { exact: 'own', organisationId: DEMO_ORGANISATION_ID }]
+  const queries = [{ category: 'shelter', limit: '10' }, { limit: '5' }, { category: 'legal', limit: '100', format: 'geojson' }]
+  for (const [query, viewer] of viewers.flatMap((v) => queries.map((q) => [q, v] as const))) {
     const q = NearestQuery.parse({ lat: '23.8', lon: '90.4', ...query })
     const form = q.format === 'geojson' ? 'geojson' : 'json'
-    const { sql: text, params } = new PgDialect().sqlToQuery(nearestProvidersSql(q, form))
+    const { sql: text, params } = new PgDialect().sqlToQuery(nearestProvidersSql(q, form, viewer))
     const index = q.category ? `providers_nearest_${q.category}` : 'providers_location_geog_gist'
 
     // What the hot path does (queryPrepared): one named statement, executed again and again on a connection.
-    const name = `nearest_plan_${form}_${q.category ?? 'any'}`
+    const name = `nearest_plan_${form}_${q.category ?? 'any'}_${viewer.exact}`
     for (let i = 0; i < 8; i++) {
-      const { params: values } = new PgDialect().sqlToQuery(nearestProvidersSql({ ...q, lat: 23 + i / 10 }, form))
+      const { params: values } = new PgDialect().sqlToQuery(nearestProvidersSql({ ...q, lat: 23 + i / 10 }, form, viewer))
       await client.query({ name, text, values })
     }
     const { rows: stats } = await client.query(

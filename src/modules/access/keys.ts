@@ -66,9 +66,12 @@ export function keysRepo(ex: Executor) {
       return rows[0]
     },
 
-    async insertOrganisation(name: string): Promise<OrganisationRow> {
-      const { rows } = await ex.execute<{ id: string }>(sql`INSERT INTO organisations (name) VALUES (${name}) RETURNING id`)
-      return (await this.findOrganisation(rows[0].id))!
+    /** A new organisation, or undefined when one of that name exists already. */
+    async insertOrganisation(name: string): Promise<OrganisationRow | undefined> {
+      const { rows } = await ex.execute<{ id: string }>(
+        sql`INSERT INTO organisations (name) VALUES (${name}) ON CONFLICT (name) DO NOTHING RETURNING id`,
+      )
+      return rows[0] ? this.findOrganisation(rows[0].id) : undefined
     },
 
     /** The organisation called `name`, created when there is none; concurrent callers get the same one. */
@@ -116,12 +119,27 @@ export function keysRepo(ex: Executor) {
       return rows
     },
 
-    /** Revokes a key (idempotent: revoking a revoked key changes nothing); answers whether it exists. */
-    async revokeKey(id: string): Promise<boolean> {
-      const { rows } = await ex.execute<{ id: string }>(sql`
+    /** The key, locked until the end of the transaction `ex` (a revocation reads, checks, then writes it). */
+    async findKeyForUpdate(id: string): Promise<ApiKeyRow | undefined> {
+      const { rows } = await ex.execute<ApiKeyRow & Record<string, unknown>>(
+        sql`SELECT ${keyColumns} FROM api_keys k JOIN organisations o ON o.id = k.organisation_id WHERE k.id = ${id}::uuid FOR UPDATE OF k`,
+      )
+      return rows[0]
+    },
+
+    /** Revokes a key; revoking a revoked key changes nothing (its revoked_at stays the first one). */
+    async revokeKey(id: string): Promise<void> {
+      await ex.execute(sql`
         UPDATE api_keys SET revoked_at = now(), updated_at = now(), version = version + 1
-        WHERE id = ${id}::uuid AND revoked_at IS NULL RETURNING id`)
-      return rows.length > 0 || (await this.findKey(id)) !== undefined
+        WHERE id = ${id}::uuid AND revoked_at IS NULL`)
+    },
+
+    /** Those of `pcodes` that name no known area. */
+    async unknownAreas(pcodes: string[]): Promise<string[]> {
+      const { rows } = await ex.execute<{ pcode: string }>(sql`
+        SELECT p.pcode FROM unnest(${sql.param(pcodes)}::text[]) WITH ORDINALITY AS p(pcode, n)
+        WHERE NOT EXISTS (SELECT 1 FROM areas a WHERE a.pcode = p.pcode) ORDER BY p.n`)
+      return rows.map((r) => r.pcode)
     },
   }
 }

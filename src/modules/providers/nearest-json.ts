@@ -5,9 +5,10 @@ import { createHash } from 'node:crypto'
 import { fillPlaceholders, sql, type SQL } from 'drizzle-orm'
 import { PgDialect } from 'drizzle-orm/pg-core'
 import { z } from 'zod'
+import { locationMasked, shownAddress, shownDistance, shownPoint, type Viewer } from '../../lib/location-visibility.js'
 import { mouStatusByCategory } from '../mous/repo.js'
 import { NearestProvider, Provider, type NearestQuery } from './schemas.js'
-import { latOf, lonOf, NEAREST_BOUND_FIELDS, nearestBound, nearestSql, type NearestBound } from './spatial.js'
+import { NEAREST_BOUND_FIELDS, nearestBound, nearestSql, type NearestBound } from './spatial.js'
 
 /** A timestamp as the API writes it: UTC, microseconds, Z. */
 export const isoTime = (column: SQL) => sql`to_char(${column} AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')`
@@ -59,9 +60,11 @@ const jsonArrayOf = (array: SQL, alias: string, element: (v: SQL) => SQL) => {
 const shape = Provider.shape
 
 // What rowToProvider (repo.ts) makes of providerSelect's row, over alias p: one column j_<field> per field.
-// location, outside_known_areas and distance_m come together in the outer query.
+// location, outside_known_areas and distance_m come together in the outer query; address and location_masked
+// depend on who asks (viewerFields).
 const fields = {
   id: str(sql`p.id`),
+  organisation_id: str(sql`p.organisation_id`),
   name: str(sql`p.name`),
   names: compactStringMap(sql`p.names`),
   kind: str(sql`p.kind`),
@@ -73,7 +76,7 @@ const fields = {
       description: jsonbMember(v, 'description'),
     }),
   ),
-  address: str(sql`p.address`),
+  location_visibility: str(sql`p.location_visibility`),
   phones: strArray(sql`p.phones`),
   email: str(sql`p.email`),
   website: str(sql`p.website`),
@@ -111,48 +114,72 @@ const fields = {
   version: num(sql`p.version`),
 } satisfies Partial<Record<keyof NearestProvider, SQL>>
 
-const column = (key: keyof typeof fields) => sql.raw(`n.j_${key}`)
-const fromColumns = Object.fromEntries(Object.keys(fields).map((k) => [k, column(k as keyof typeof fields)]))
-const derived = {
-  outside_known_areas: sql`(n.j_areas = '[]')::text`,
-  distance_m: num(sql`n.distance_m`),
-}
-const item = jsonObject(NearestProvider, { ...fromColumns, ...derived, location: jsonObject(shape.location, { lat: sql`n.lat`, lon: sql`n.lon` }) })
+const viewerFields = (viewer: Viewer) => ({
+  address: str(shownAddress('p', viewer)),
+  location_masked: sql`(${locationMasked('p', viewer)})::text`,
+})
+
+type FieldKey = keyof typeof fields | keyof ReturnType<typeof viewerFields>
+const column = (key: FieldKey) => sql.raw(`n.j_${key}`)
 // GeoJSON: the provider without its location, which becomes the geometry ([lon, lat], RFC 7946).
 const { location: _location, ...propertiesShape } = NearestProvider.shape
-const feature = sql`'{"type":"Feature","id":' || n.j_id || ',"geometry":{"type":"Point","coordinates":[' || n.lon || ',' || n.lat || ']},"properties":' || ${jsonObject(
-  { shape: propertiesShape },
-  { ...fromColumns, ...derived },
-)} || '}'`
 
 const dialect = new PgDialect()
-/** Renders a fragment without parameters once, so that a request does not walk it again. */
-function rendered(fragment: SQL): SQL {
-  const { sql: text, params } = dialect.sqlToQuery(fragment)
-  if (params.length) throw new Error('nearest-json: a static fragment has parameters')
-  return sql.raw(text)
+
+/**
+ * The select list of the nearest query (over alias p, see nearestSql) and the bodies built from its rows (alias n),
+ * as `viewer` is shown them: the shown point (shown_point), address and distance through the one mask
+ * (lib/location-visibility.ts). The stored location_visibility and organisation_id travel along as plain columns,
+ * so that the distance is masked after the rows are ranked by the real one.
+ */
+function nearestParts(viewer: Viewer) {
+  const all = { ...fields, ...viewerFields(viewer) }
+  const fromColumns = Object.fromEntries(Object.keys(all).map((k) => [k, column(k as FieldKey)]))
+  const derived = {
+    outside_known_areas: sql`(n.j_areas = '[]')::text`,
+    distance_m: num(shownDistance('n', viewer, sql`n.distance_m`)),
+  }
+  const [lat, lon] = [sql`ST_Y(n.shown_point)::text`, sql`ST_X(n.shown_point)::text`]
+  const location = sql`CASE WHEN n.shown_point IS NOT NULL THEN ${jsonObject(shape.location.unwrap(), { lat, lon })} END`
+  const item = jsonObject(NearestProvider, { ...fromColumns, ...derived, location })
+  const geometry = sql`CASE WHEN n.shown_point IS NOT NULL
+    THEN '{"type":"Point","coordinates":[' || ${lon} || ',' || ${lat} || ']}' END`
+  const properties = jsonObject({ shape: propertiesShape }, { ...fromColumns, ...derived })
+  const feature = sql`'{"type":"Feature","id":' || n.j_id || ',"geometry":' || coalesce(${geometry}, 'null') ||
+    ',"properties":' || ${properties} || '}'`
+
+  const columns = Object.entries(all).map(([key, value]) => sql`${value} AS ${sql.raw(`j_${key}`)}`)
+  const innerSelect = sql`p.id, p.location_visibility, p.organisation_id, ${shownPoint('p', viewer)} AS shown_point,
+    ${sql.join(columns, sql`, `)}`
+  const inOrder = sql`ORDER BY n.distance_m, n.id`
+  const bodies = {
+    json: sql`'{"items":[' || coalesce(string_agg(${item}, ',' ${inOrder}), '') || '],"next_cursor":null}'`,
+    geojson: sql`'{"type":"FeatureCollection","features":[' || coalesce(string_agg(${feature}, ',' ${inOrder}), '') || '],"numberReturned":' || count(*) || '}'`,
+  }
+  return { innerSelect, bodies }
 }
 
-const innerSelect = rendered(sql`p.id, ${latOf}::text AS lat, ${lonOf}::text AS lon, ${sql.join(
-  Object.entries(fields).map(([key, value]) => sql`${value} AS ${sql.raw(`j_${key}`)}`),
-  sql`, `,
-)}`)
-const inOrder = sql`ORDER BY n.distance_m, n.id`
-const bodies = {
-  json: rendered(sql`'{"items":[' || coalesce(string_agg(${item}, ',' ${inOrder}), '') || '],"next_cursor":null}'`),
-  geojson: rendered(
-    sql`'{"type":"FeatureCollection","features":[' || coalesce(string_agg(${feature}, ',' ${inOrder}), '') || '],"numberReturned":' || count(*) || '}'`,
-  ),
+type NearestParts = ReturnType<typeof nearestParts>
+// Callers who see every location, and callers who see none: the same SQL for each of them, built (and checked
+// against the schema) when the module loads. An editor's parts name its organisation, and are built with the
+// statement, once per shape (nearestStatement).
+const PARTS = {
+  all: nearestParts({ exact: 'all' }),
+  none: nearestParts({ exact: 'none' }),
 }
+const partsFor = (viewer: Viewer): NearestParts => (viewer.exact === 'own' ? nearestParts(viewer) : PARTS[viewer.exact])
 
-export type NearestForm = keyof typeof bodies
+export type NearestForm = keyof NearestParts['bodies']
 
 /**
  * The nearest query (spatial.ts nearestSql: KNN on the index, re-ranked on the spheroid) wrapped so that it
- * returns one row with one text column, body: the NearestResult, or with form geojson its FeatureCollection.
+ * returns one row with one text column, body: the NearestResult, or with form geojson its FeatureCollection,
+ * as `viewer` may see it.
  */
-export const nearestBodySql = (q: NearestQuery, form: NearestForm, bound?: NearestBound): SQL =>
-  sql`SELECT ${bodies[form]} AS body FROM (${nearestSql(q, innerSelect, bound)}) n`
+export function nearestBodySql(q: NearestQuery, form: NearestForm, viewer: Viewer, bound?: NearestBound): SQL {
+  const { innerSelect, bodies } = partsFor(viewer)
+  return sql`SELECT ${bodies[form]} AS body FROM (${nearestSql(q, innerSelect, bound)}) n`
+}
 
 const placeholders: NearestBound = {
   lat: sql.placeholder('lat'),
@@ -161,10 +188,15 @@ const placeholders: NearestBound = {
   max_m: sql.placeholder('max_m'),
 }
 const boundFields = new Set<string>(NEAREST_BOUND_FIELDS)
+/** An editor's view, its organisation bound per request: every editor of every organisation shares the statement. */
+const OWN_ORGANISATION: Viewer = { exact: 'own', organisationId: sql.placeholder('organisation') }
 
-/** Everything in q that decides the statement: each field by value, but the bound ones only by being given. */
-function shapeOf(q: NearestQuery, form: NearestForm): string {
-  let key = form as string
+/**
+ * Everything in q that decides the statement: each field by value, but the bound ones only by being given; and
+ * the kind of viewer (all, none, own), not who it is.
+ */
+function shapeOf(q: NearestQuery, form: NearestForm, viewer: Viewer): string {
+  let key = `${form}|${viewer.exact}`
   for (const [field, value] of Object.entries(q)) key += `|${field}:${boundFields.has(field) ? '?' : JSON.stringify(value)}`
   return key
 }
@@ -186,11 +218,16 @@ const prepared = new Set<string>()
  * nearestBound's values go, then filled per request. Building and hashing the SQL on every request was the
  * largest cost left in the hot path's Node time.
  */
-export function nearestStatement(q: NearestQuery, form: NearestForm): { name?: string; text: string; values: unknown[] } {
-  const shape = shapeOf(q, form)
+export function nearestStatement(
+  q: NearestQuery,
+  form: NearestForm,
+  viewer: Viewer,
+): { name?: string; text: string; values: unknown[] } {
+  const shape = shapeOf(q, form, viewer)
   let statement = statements.get(shape)
   if (!statement) {
-    const { sql: text, params } = dialect.sqlToQuery(nearestBodySql(q, form, placeholders))
+    const anyOrganisation = viewer.exact === 'own' ? OWN_ORGANISATION : viewer
+    const { sql: text, params } = dialect.sqlToQuery(nearestBodySql(q, form, anyOrganisation, placeholders))
     let name: string | undefined = `nearest_${createHash('sha1').update(text).digest('hex').slice(0, 20)}`
     if (prepared.has(name) || prepared.size < MAX_PREPARED) prepared.add(name)
     else name = undefined
@@ -198,5 +235,7 @@ export function nearestStatement(q: NearestQuery, form: NearestForm): { name?: s
     if (statements.size >= MAX_SHAPES) statements.clear()
     statements.set(shape, statement)
   }
-  return { name: statement.name, text: statement.text, values: fillPlaceholders(statement.params, nearestBound(q)) }
+  const organisation = viewer.exact === 'own' ? { organisation: viewer.organisationId } : {}
+  const values = fillPlaceholders(statement.params, { ...nearestBound(q), ...organisation })
+  return { name: statement.name, text: statement.text, values }
 }

@@ -11,6 +11,7 @@ import { ProviderMouStatus } from '../mous/schemas.js'
 import { Categories, IdParams, IsoDate, Pcode } from '../../lib/vocabulary.js'
 import { FreeText, Text, withoutControlCharacters } from '../../lib/text.js'
 import { Category } from '../../lib/vocabulary.js'
+import { LOCATION_VISIBILITIES } from '../../lib/location-visibility.js'
 
 export { Category, CATEGORIES } from '../../lib/vocabulary.js'
 export { IfMatchHeaders } from '../../lib/if-match.js'
@@ -38,6 +39,17 @@ export const Requirement = z
 export const VerificationMethod = z
   .enum(['field_visit', 'phone_call', 'document', 'self_reported'])
   .meta({ id: 'VerificationMethod', example: 'field_visit' })
+
+export const LocationVisibility = z.enum(LOCATION_VISIBILITIES).meta({
+  id: 'LocationVisibility',
+  description:
+    'How precisely the location is shown to callers who may not see it exactly (anyone but admins, analysts and ' +
+    'editors of the owning organisation): exact: the real point and address; approximate: the representative point ' +
+    'of the smallest known area containing it (union or commune where loaded), no address; hidden: no point, no ' +
+    'address. Searches and nearest still filter and rank by the real point.',
+  example: 'approximate',
+})
+export type LocationVisibility = z.infer<typeof LocationVisibility>
 
 const LANGUAGE_KEY = /^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*$/
 // BCP-47 in its common form: language, optional script, region and variants (no private-use or grandfathered tags).
@@ -119,6 +131,17 @@ const writableShape = {
   verification: Verification.nullable().optional(),
   external_ids: z.array(ExternalId).max(50).optional(),
   notes: FreeText(5000).nullable().optional(),
+  location_visibility: LocationVisibility.nullable().optional().meta({
+    description:
+      'Absent or null: approximate for a provider with the shelter category, exact for any other (decided when the ' +
+      'provider is stored; see LocationVisibility)',
+  }),
+  organisation_id: z.uuid().optional().meta({
+    description:
+      'The organisation that owns the provider. Absent: the caller’s own. Only an admin may name another ' +
+      'organisation; an editor naming another is refused with 403',
+    example: '00000000-0000-4000-8000-000000000001',
+  }),
 }
 
 const inputExample = {
@@ -167,6 +190,15 @@ export const ProviderPatch = requireChange(
     verification: writableShape.verification,
     external_ids: writableShape.external_ids,
     notes: writableShape.notes,
+    location_visibility: LocationVisibility.nullable().optional().meta({
+      description: 'null: back to the default for the provider’s categories (approximate for a shelter, exact otherwise)',
+    }),
+    organisation_id: z.uuid().optional().meta({
+      description:
+        'Transfers the provider to another organisation: admins only. An editor may only name its own ' +
+        'organisation (which changes nothing); naming another is refused with 403',
+      example: '00000000-0000-4000-8000-000000000001',
+    }),
   }),
 ).meta({ id: 'ProviderPatch', example: { status: 'suspended', notes: 'Funding paused until July' } })
 export type ProviderPatch = z.infer<typeof ProviderPatch>
@@ -177,7 +209,10 @@ export const AreaRef = z
 
 const providerExample = {
   id: '0b7e3a52-52f4-4c57-9a53-1f6f0d3b8f11',
+  organisation_id: '00000000-0000-4000-8000-000000000001',
   ...inputExample,
+  location_visibility: 'exact',
+  location_masked: false,
   email: null,
   website: null,
   opening_hours: null,
@@ -196,13 +231,31 @@ const providerExample = {
 export const Provider = z
   .object({
     id: z.uuid(),
+    organisation_id: z.uuid().meta({ description: 'The organisation that owns the provider and whose editors maintain it' }),
     name: z.string(),
     names: z.record(z.string(), z.string()),
     kind: ProviderKind,
     categories: z.array(Category),
     services: z.array(z.object({ category: Category, name: z.string(), description: z.string().nullable().optional() })),
-    location: z.object({ lat: z.number(), lon: z.number() }),
-    address: z.string().nullable(),
+    location: z
+      .object({ lat: z.number(), lon: z.number() })
+      .nullable()
+      .meta({
+        description:
+          'The point shown to you. The real location, unless location_masked: then, for location_visibility ' +
+          'approximate, the representative point of the smallest known area containing the provider, and for ' +
+          'hidden (or approximate outside every known area) null. Admins, analysts and editors of the owning ' +
+          'organisation always see the real point.',
+      }),
+    location_visibility: LocationVisibility,
+    location_masked: z.boolean().meta({
+      description:
+        'true when this response does not show the real location: location is an approximate point or null, ' +
+        'address is null (and distance_m rounded to whole kilometres). Tell users, e.g. “approximate location: ' +
+        'call before visiting”.',
+      example: false,
+    }),
+    address: z.string().nullable().meta({ description: 'null when not known, or when location_masked' }),
     phones: z.array(z.string()),
     email: z.string().nullable(),
     website: z.string().nullable(),
@@ -234,7 +287,13 @@ export const Provider = z
 export type Provider = z.infer<typeof Provider>
 
 export const NearestProvider = Provider.extend({
-  distance_m: z.number().meta({ description: 'Geodesic (WGS 84 spheroid) distance from the query point in metres', example: 1834.2 }),
+  distance_m: z.number().meta({
+    description:
+      'Geodesic (WGS 84 spheroid) distance from the query point in metres, to the real location. For a provider ' +
+      'whose location is masked for you (location_masked), rounded to whole kilometres (a multiple of 1000), so ' +
+      'that distances from several points cannot locate it.',
+    example: 1834.2,
+  }),
 }).meta({ id: 'NearestProvider', example: { ...providerExample, distance_m: 1834.2 } })
 export type NearestProvider = z.infer<typeof NearestProvider>
 

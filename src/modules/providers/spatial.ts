@@ -1,4 +1,5 @@
-// The only place provider geometry SQL is written.
+// The only place provider geometry SQL is written. What a caller is shown of a provider's point is decided in
+// lib/location-visibility.ts; the filters and rankings here use the real point.
 import { sql, type SQL } from 'drizzle-orm'
 import type { BBox } from '../../lib/geo.js'
 import { pointSql, type Bound, type BoundPoint } from '../../lib/point.js'
@@ -19,9 +20,6 @@ export const withinM = (p: BoundPoint, metres: Bound) => sql`ST_DWithin(${locati
 // Transform the constant, not the column: the envelope is built in 4326 so the GiST index on location applies.
 export const intersectsBBox = (b: BBox) =>
   sql`ST_Intersects(p.location, ST_MakeEnvelope(${b.minLon}::float8, ${b.minLat}::float8, ${b.maxLon}::float8, ${b.maxLat}::float8, 4326))`
-
-export const latOf = sql<number>`ST_Y(p.location)`
-export const lonOf = sql<number>`ST_X(p.location)`
 
 /** Whitelisted literals: written into the SQL text so the planner can match a partial index's predicate. */
 const categoryLiteral = (c: string) => {
@@ -76,8 +74,9 @@ export const nearestBound = (q: NearestQuery): NearestBound => ({
  * The nearest-providers query. The inner query is index-driven (KNN `<->` on the geography GiST index: the
  * per-category partial index when a category is given and status is active, else providers_location_geog_gist);
  * the outer query computes the spheroid distance for those candidates only and re-ranks them.
- * `select` is the column list the outer query returns over alias p (nearest-json.ts's JSON text of each field; the
- * tests pass repo's providerSelect); `bound` holds the values to bind, or placeholders for them.
+ * `select` is the column list the outer query returns over alias p, through the mask of lib/location-visibility.ts
+ * (nearest-json.ts's JSON text of each field; the tests pass repo's providerSelect); distance_m is the real distance,
+ * which ranks, and which the caller masks around this query. `bound` holds the values to bind, or placeholders.
  */
 export function nearestSql(q: NearestQuery, select: SQL, bound: NearestBound = nearestBound(q)): SQL {
   const here = geog(bound)
