@@ -91,8 +91,9 @@ export async function buildApp(config: AppConfig, { db, logger, authenticator = 
   }
   registerAccessControl(app, authenticator)
   registerIdempotency(app, db)
-  // Its hook runs on each route after the instance's onRequest hooks, so request.caller is known: a key has a
-  // budget of its own wherever it is used from, requests without a key share their address's.
+  // Its hook is each route's own, and fastify runs those after the instance's onRequest hooks: request.caller is known,
+  // so a key has a budget of its own wherever it is used from, and requests without a key share their address's.
+  // Requests the access hook refuses (401, 403) never reach it and are not counted.
   if (config.RATE_LIMIT_PER_MINUTE > 0) {
     await app.register(rateLimit, {
       max: config.RATE_LIMIT_PER_MINUTE,

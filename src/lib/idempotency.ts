@@ -183,36 +183,28 @@ function answerOf(reply: FastifyReply, payload: unknown): StoredAnswer | undefin
   return { status: reply.statusCode, headers, body: payload ?? null }
 }
 
+/** Adds `hook` to a route's own hooks of that kind, after any it has. */
+function appendHook(route: Record<string, unknown>, name: string, hook: unknown) {
+  const current = route[name]
+  route[name] = current === undefined ? [hook] : [...[current].flat(), hook]
+}
+
 /**
- * Installs Idempotency-Key on every POST: documents the header and its 409/422 answers on each POST route
- * (onRoute), claims or replays before the handler (preHandler: after authentication, which names the API key,
- * and after validation, so a malformed request claims nothing), and stores the answer as it is sent (onSend).
- * Must run before any route is added.
+ * Installs Idempotency-Key on every POST: documents the header and its 409/422 answers on each POST route, and
+ * gives each POST route hooks of its own (other routes pay nothing): claim or replay before the handler
+ * (preHandler: after authentication, which names the API key, and after validation, so that a malformed request
+ * claims nothing), and store the answer as it is sent (onSend). Must run before any route is added.
  */
 export function registerIdempotency(app: FastifyInstance, db: Db) {
   const repo = idempotencyRepo(db)
   let lastPurge = 0
   app.decorateRequest('idempotencyClaim', null)
 
-  app.addHook('onRoute', (route) => {
-    const methods = Array.isArray(route.method) ? route.method : [route.method]
-    if (!methods.includes('POST')) return
-    const schema = route.schema as { hide?: boolean; headers?: unknown; response?: Record<string | number, unknown> } | undefined
-    if (!schema || schema.hide) return
-    const header = { [IDEMPOTENCY_KEY_HEADER]: IdempotencyKeyHeader }
-    if (schema.headers === undefined) schema.headers = z.object(header)
-    else if (schema.headers instanceof z.ZodObject) schema.headers = schema.headers.extend(header)
-    if (schema.response) {
-      const missing = [409, 422].filter((s) => schema.response![s] === undefined && schema.response![String(s)] === undefined)
-      schema.response = { ...schema.response, ...problemResponses(...missing) }
-    }
-  })
-
-  app.addHook('preHandler', async (request, reply) => {
-    if (request.method !== 'POST') return
+  async function claimOrReplay(request: FastifyRequest, reply: FastifyReply) {
     const key = request.headers[IDEMPOTENCY_KEY_HEADER]
-    // Validated with the route's headers; a route without a schema of its own gets the same answer here.
-    if (key === undefined) return
+    // A route for POST and other methods (none today) remembers its POSTs only.
+    if (key === undefined || request.method !== 'POST') return
+    // Validated with the route's headers; a route whose schema is hidden gets the same answer here.
     if (typeof key !== 'string' || !KEY.test(key)) {
       throw new Problem(400, 'Bad Request', 'Idempotency-Key must be 1 to 255 visible ASCII characters, without spaces', {
         type: 'urn:setu:problem:validation',
@@ -230,13 +222,13 @@ export function registerIdempotency(app: FastifyInstance, db: Db) {
       lastPurge = Date.now()
       repo.purge().catch((err: unknown) => request.log.warn({ err }, 'could not purge old idempotency keys'))
     }
-  })
+  }
 
   // The answer is stored after the handler's transaction has committed and before the client receives it. A
   // process that dies in between leaves a write done and a claim without an answer: after ABANDONED_AFTER_S a retry
   // claims it again and makes the write a second time. Storing the answer inside the write's own transaction would
   // close that window, but the handlers own their transactions; the window is one UPDATE long.
-  app.addHook('onSend', async (request, reply, payload) => {
+  async function storeAnswer(request: FastifyRequest, reply: FastifyReply, payload: unknown) {
     const claim = request.idempotencyClaim
     if (!claim) return payload
     request.idempotencyClaim = null
@@ -249,13 +241,31 @@ export function registerIdempotency(app: FastifyInstance, db: Db) {
       request.log.warn({ err }, 'could not store the answer for an Idempotency-Key')
     }
     return payload
-  })
+  }
 
   // A request that ended without sending an answer through onSend gives its claim back.
-  app.addHook('onResponse', async (request) => {
+  async function releaseUnanswered(request: FastifyRequest) {
     const claim = request.idempotencyClaim
     if (!claim) return
     request.idempotencyClaim = null
     await repo.release(claim).catch((err: unknown) => request.log.warn({ err }, 'could not release an Idempotency-Key'))
+  }
+
+  app.addHook('onRoute', (route) => {
+    if (![route.method].flat().includes('POST')) return
+    const hooks = route as unknown as Record<string, unknown>
+    appendHook(hooks, 'preHandler', claimOrReplay)
+    appendHook(hooks, 'onSend', storeAnswer)
+    appendHook(hooks, 'onResponse', releaseUnanswered)
+
+    const schema = route.schema as { hide?: boolean; headers?: unknown; response?: Record<string | number, unknown> } | undefined
+    if (!schema || schema.hide) return
+    const header = { [IDEMPOTENCY_KEY_HEADER]: IdempotencyKeyHeader }
+    if (schema.headers === undefined) schema.headers = z.object(header)
+    else if (schema.headers instanceof z.ZodObject) schema.headers = schema.headers.extend(header)
+    if (schema.response) {
+      const missing = [409, 422].filter((s) => schema.response![s] === undefined && schema.response![String(s)] === undefined)
+      schema.response = { ...schema.response, ...problemResponses(...missing) }
+    }
   })
 }
