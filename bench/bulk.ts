@@ -8,6 +8,7 @@ import path from 'node:path'
 import { parseArgs } from 'node:util'
 import { sql } from 'drizzle-orm'
 import { buildApp } from '../src/app.js'
+import { DEMO_ORGANISATION_ID, keysRepo } from '../src/modules/access/keys.js'
 import { importAreas, type AreaImportOptions } from '../src/modules/areas/import.js'
 import { scratchDatabase } from './scratch.js'
 
@@ -144,6 +145,8 @@ try {
     }
   })
 
+  // Writes and pathways need an API key: an admin's, as `npm run keys -- create --role admin` makes.
+  const authorization = `Bearer ${(await keysRepo(db).createKey({ organisationId: DEMO_ORGANISATION_ID, role: 'admin', label: 'bench' })).key}`
   const app = await buildApp(
     { LOG_LEVEL: 'silent', BODY_LIMIT_BYTES: 50 * 1024 * 1024, RATE_LIMIT_PER_MINUTE: 0, LINK_AT_RISK_DAYS: 60, VERIFICATION_STALE_MONTHS: 12 },
     { db },
@@ -156,7 +159,7 @@ try {
     const started = performance.now()
     for (let i = 0; i < N; i += BATCH) {
       const t = performance.now()
-      const res = await app.inject({ method: 'POST', url: '/v1/providers/bulk', payload: { providers: providers.slice(i, i + BATCH) } })
+      const res = await app.inject({ method: 'POST', url: '/v1/providers/bulk', headers: { authorization }, payload: { providers: providers.slice(i, i + BATCH) } })
       if (res.statusCode !== 201) throw new Error(`batch at ${i}: ${res.statusCode} ${res.body.slice(0, 2000)}`)
       times.push(performance.now() - t)
     }

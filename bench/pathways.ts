@@ -7,6 +7,7 @@
 import { parseArgs } from 'node:util'
 import { sql } from 'drizzle-orm'
 import { buildApp } from '../src/app.js'
+import { DEMO_ORGANISATION_ID, keysRepo } from '../src/modules/access/keys.js'
 import { chainsSql } from '../src/modules/pathways/repo.js'
 import { linkHealth, type HealthSettings } from '../src/modules/referral-links/health.js'
 import { scratchDatabase } from './scratch.js'
@@ -179,13 +180,15 @@ try {
     return { from, category, start: s.id }
   })
 
+  // Writes and pathways need an API key: an admin's, as `npm run keys -- create --role admin` makes.
+  const authorization = `Bearer ${(await keysRepo(db).createKey({ organisationId: DEMO_ORGANISATION_ID, role: 'admin', label: 'bench' })).key}`
   const app = await buildApp(
     { LOG_LEVEL: 'silent', BODY_LIMIT_BYTES: 10 * 1024 * 1024, RATE_LIMIT_PER_MINUTE: 0, LINK_AT_RISK_DAYS: HEALTH.atRiskDays, VERIFICATION_STALE_MONTHS: HEALTH.staleMonths },
     { db },
   )
   try {
     const get = async (url: string) => {
-      const res = await app.inject({ url })
+      const res = await app.inject({ url, headers: { authorization } })
       if (res.statusCode !== 200) throw new Error(`${url}: ${res.statusCode} ${res.body}`)
       return res.json() as { start: { id: string }; items: { provider_ids: string[]; link_ids: string[]; distance_m: number }[] }
     }

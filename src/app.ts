@@ -1,6 +1,7 @@
 import { IncomingMessage, ServerResponse } from 'node:http'
 import { Socket } from 'node:net'
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify'
+import cors from '@fastify/cors'
 import rateLimit from '@fastify/rate-limit'
 import helmet from 'helmet'
 import swagger from '@fastify/swagger'
@@ -16,6 +17,8 @@ import type { Config } from './config.js'
 import type { Db } from './db/client.js'
 import { documentCommonProblems, frameworkErrorProblem, registerProblemHandlers } from './lib/problem.js'
 import { createLogger, RequestLogController } from './logging.js'
+import { registerIdempotency } from './lib/idempotency.js'
+import { REQUEST_ID_HEADER, requestIdOf } from './lib/request-id.js'
 import type { Logger } from 'pino'
 import { openapiDocument } from './openapi.js'
 import { systemRoutes } from './modules/system/routes.js'
@@ -46,7 +49,7 @@ export interface AppDeps {
 }
 
 export type AppConfig = Pick<Config, 'LOG_LEVEL' | 'BODY_LIMIT_BYTES' | 'RATE_LIMIT_PER_MINUTE'> &
-  Partial<Pick<Config, 'LINK_AT_RISK_DAYS' | 'VERIFICATION_STALE_MONTHS'>>
+  Partial<Pick<Config, 'LINK_AT_RISK_DAYS' | 'VERIFICATION_STALE_MONTHS' | 'CORS_ORIGINS' | 'TRUST_PROXY'>>
 
 export async function buildApp(config: AppConfig, { db, logger, authenticator = keyAuthenticator(db) }: AppDeps): Promise<FastifyInstance> {
   const app = Fastify({
@@ -58,26 +61,49 @@ export async function buildApp(config: AppConfig, { db, logger, authenticator = 
     bodyLimit: config.BODY_LIMIT_BYTES,
     routerOptions: { ignoreTrailingSlash: true },
     frameworkErrors: frameworkErrorProblem,
+    requestIdHeader: false,
+    genReqId: requestIdOf,
+    trustProxy: config.TRUST_PROXY ?? false,
   }).withTypeProvider<ZodTypeProvider>()
 
   app.setValidatorCompiler(validatorCompiler)
   app.setSerializerCompiler(serializerCompiler)
   registerProblemHandlers(app)
   documentCommonProblems(app)
-  registerAccessControl(app, authenticator)
 
   // The API serves JSON; the only HTML is /docs, whose bundled Swagger UI needs inline scripts. With these options
   // helmet's headers depend on nothing in the request, so they are worked out once (@fastify/helmet built helmet
-  // anew for every request, a fifth of the nearest hot path's time in Node).
+  // anew for every request, a fifth of the nearest hot path's time in Node). First of all hooks, so that a refused
+  // request (401, 403, 429) carries them too.
   const probe = new ServerResponse(new IncomingMessage(new Socket()))
   helmet({ contentSecurityPolicy: false })(probe.req, probe, () => {})
   const securityHeaders = probe.getHeaders()
-  app.addHook('onRequest', (_request, reply, done) => {
-    reply.headers(securityHeaders)
+  app.addHook('onRequest', (request, reply, done) => {
+    reply.headers(securityHeaders).header(REQUEST_ID_HEADER, request.id)
     done()
   })
+  // Before authentication: a browser's preflight carries no key and is answered here; refusals carry the CORS headers.
+  if (config.CORS_ORIGINS?.length) {
+    await app.register(cors, {
+      origin: config.CORS_ORIGINS,
+      methods: ['GET', 'HEAD', 'POST', 'PATCH', 'DELETE'],
+      allowedHeaders: ['Authorization', 'Content-Type', 'If-Match', 'Idempotency-Key', 'X-Request-Id'],
+      exposedHeaders: ['X-Request-Id', 'ETag', 'Location', 'Retry-After', 'Idempotent-Replayed'],
+      maxAge: 600,
+      strictPreflight: false,
+    })
+  }
+  registerAccessControl(app, authenticator)
+  registerIdempotency(app, db)
+  // Its hook is each route's own, and fastify runs those after the instance's onRequest hooks: request.caller is known,
+  // so a key has a budget of its own wherever it is used from, and requests without a key share their address's.
+  // Requests the access hook refuses (401, 403) never reach it and are not counted.
   if (config.RATE_LIMIT_PER_MINUTE > 0) {
-    await app.register(rateLimit, { max: config.RATE_LIMIT_PER_MINUTE, timeWindow: '1 minute' })
+    await app.register(rateLimit, {
+      max: config.RATE_LIMIT_PER_MINUTE,
+      timeWindow: '1 minute',
+      keyGenerator: (request) => (request.caller?.kind === 'key' ? `key:${request.caller.keyId}` : `ip:${request.ip}`),
+    })
   }
 
   await app.register(swagger, {

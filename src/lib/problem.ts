@@ -3,6 +3,7 @@ import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from
 import { hasZodFastifySchemaValidationErrors, isResponseSerializationError } from 'fastify-type-provider-zod'
 import { z } from 'zod'
 import { databaseFailure } from './database-errors.js'
+import { REQUEST_ID_HEADER } from './request-id.js'
 
 export const PROBLEM_TYPES = {
   validation: 'urn:setu:problem:validation',
@@ -60,6 +61,11 @@ export const ProblemSchema = z
     status: z.number().int().meta({ example: 400 }),
     detail: z.string().optional().meta({ example: 'The query string is invalid: lat: latitude must be between -90 and 90' }),
     instance: z.string().optional(),
+    request_id: z.string().meta({
+      description:
+        'The id of the request this answer is about, as in the X-Request-Id response header and the server log: quote it when reporting a problem',
+      example: '1b9d6bcd-bbfd-4b2d-9b5d-ab8dfbbd4bed',
+    }),
     errors: z.array(FieldErrorSchema).optional(),
   })
   .catchall(z.unknown())
@@ -104,10 +110,12 @@ function sendProblem(reply: FastifyReply, request: FastifyRequest, problem: Prob
     status: problem.status,
     ...(problem.detail !== undefined ? { detail: problem.detail } : {}),
     instance: request.url,
+    request_id: request.id,
     ...Object.fromEntries(Object.entries(rest).filter(([, v]) => v !== undefined)),
   }
   // Bypass the route's serializer: a problem is never shaped like the success response.
   return reply
+    .header(REQUEST_ID_HEADER, request.id)
     .headers(headers ?? {})
     .status(problem.status)
     .type(`${PROBLEM_MEDIA_TYPE}; charset=utf-8`)

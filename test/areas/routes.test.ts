@@ -54,6 +54,7 @@ t.test('an unknown parent is a 404 problem', async (t) => {
   t.match(res.headers['content-type'], /^application\/problem\+json/)
   t.same(res.json(), {
     type: 'urn:setu:problem:not-found', title: 'Not Found', status: 404, detail: 'Area BD99 does not exist', instance: '/v1/areas?parent=BD99',
+    request_id: res.headers['x-request-id'],
   })
 })
 
@@ -145,6 +146,7 @@ t.test('unknown pcodes and bad coordinates are problems', async (t) => {
   t.match(missing.headers['content-type'], /^application\/problem\+json/)
   t.same(missing.json(), {
     type: 'urn:setu:problem:not-found', title: 'Not Found', status: 404, detail: 'Area BD4242 does not exist', instance: '/v1/areas/BD4242',
+    request_id: missing.headers['x-request-id'],
   })
   const lat = await app.inject({ url: '/v1/areas/locate?lat=95&lon=90' })
   t.equal(lat.statusCode, 400)
@@ -153,6 +155,7 @@ t.test('unknown pcodes and bad coordinates are problems', async (t) => {
     type: 'urn:setu:problem:validation', title: 'Bad Request', status: 400,
     detail: 'The query string is invalid: lat: latitude must be between -90 and 90',
     instance: '/v1/areas/locate?lat=95&lon=90',
+    request_id: lat.headers['x-request-id'],
     errors: [{ path: 'lat', message: 'latitude must be between -90 and 90' }],
   })
   const lon = await app.inject({ url: '/v1/areas/locate?lat=23&lon=-181' })

@@ -126,6 +126,7 @@ t.test('a signed MOU past its expires_on reads as expired everywhere, with no jo
       `an MOU cannot change from expired to signed; an expired MOU is renewed only by a new MOU that references it: ` +
       `POST /v1/providers/${p}/mous with renews_mou_id ${lapsed.id}`,
     instance: `/v1/mous/${lapsed.id}`,
+    request_id: resign.headers['x-request-id'],
     from: 'expired',
     to: 'signed',
   })

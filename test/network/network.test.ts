@@ -89,6 +89,7 @@ t.test('an area with more providers than one network answer holds is a 422 telli
       `Area BD40 has more than ${NETWORK_LIMITS.providers} providers, more than one network answer holds. Ask for the ` +
       'network of a smaller area: its children are listed by GET /v1/areas?parent=BD40.',
     instance: '/v1/areas/BD40/network',
+    request_id: res.headers['x-request-id'],
     limit: NETWORK_LIMITS.providers,
     errors: [{ path: 'pcode', message: `the area has more than ${NETWORK_LIMITS.providers} providers` }],
   })

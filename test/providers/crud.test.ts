@@ -203,6 +203,7 @@ t.test('bad input is a 4xx problem and writes nothing', async (t) => {
     t.same(res.json(), {
       type: 'urn:setu:problem:not-found', title: 'Not Found', status: 404,
       detail: `Provider ${missing} does not exist`, instance: `/v1/providers/${missing}`,
+      request_id: res.headers['x-request-id'],
     })
   }
 

@@ -57,6 +57,7 @@ t.test('refusals: self-link, unknown provider, duplicate pair, closed end, categ
     status: 422,
     detail: 'a referral link cannot point from a provider to itself',
     instance: '/v1/referral-links',
+    request_id: self.headers['x-request-id'],
     errors: [{ path: 'to_provider_id', message: 'must differ from from_provider_id' }],
   })
 
@@ -74,6 +75,7 @@ t.test('refusals: self-link, unknown provider, duplicate pair, closed end, categ
     status: 409,
     detail: `a referral link from Alpha to Beta already exists: ${first.json().id}`,
     instance: '/v1/referral-links',
+    request_id: dup.headers['x-request-id'],
     existing_link_id: first.json().id,
   })
   const reverse = await app.inject(post({ from_provider_id: b, to_provider_id: a, categories: ['health'], basis: 'informal' }))
@@ -95,6 +97,7 @@ t.test('refusals: self-link, unknown provider, duplicate pair, closed end, categ
     status: 422,
     detail: 'the receiving provider Gamma does not offer legal, shelter',
     instance: '/v1/referral-links',
+    request_id: wrong.headers['x-request-id'],
     errors: [
       { path: 'categories', message: 'legal is not offered by the receiving provider' },
       { path: 'categories', message: 'shelter is not offered by the receiving provider' },

@@ -58,6 +58,7 @@ t.test('readyz is 503 while a migration the code expects is not applied', async 
     status: 503,
     detail: `Migrations not applied yet: ${last.tag}.`,
     instance: '/readyz',
+    request_id: res.headers['x-request-id'],
   })
   // Healthz does not care: the process is alive.
   t.equal((await app.inject({ url: '/healthz' })).statusCode, 200)
@@ -81,8 +82,11 @@ const downUrls = {
   'the unix socket is gone': `postgresql://setu@localhost/setu?host=${encodeURIComponent(socketDir)}`,
 }
 
+// A well-formed key the server has never seen: with the database away it cannot tell whether the key exists.
+const UNVERIFIABLE_KEY = `Bearer setu_${'K'.repeat(43)}`
+
 for (const [why, url] of Object.entries(downUrls)) {
-  t.test(`database down (${why}): healthz 200, readyz and the API 503 with Retry-After`, async (t) => {
+  t.test(`database down (${why}): healthz 200, readyz and the API 503 with Retry-After, with or without a key`, async (t) => {
     const db = createDb(url, { max: 2, connectTimeoutMs: 2000 })
     const app = await buildApp(testConfig, { db })
     t.teardown(async () => {
@@ -94,17 +98,21 @@ for (const [why, url] of Object.entries(downUrls)) {
     t.equal(health.statusCode, 200)
     t.same(health.json(), { status: 'ok' })
 
-    for (const [method, url, payload] of [
-      ['GET', '/readyz'],
-      ['GET', '/v1/providers?limit=1'],
-      ['GET', `/v1/providers/${randomUUID()}`],
-      ['GET', '/v1/areas/BD40/network'],
-      ['POST', '/v1/providers', { name: 'x', kind: 'ngo', categories: ['health'], location: { lat: 23.1, lon: 89.2 } }],
+    // Anonymous where anyone may ask; with a key everywhere, since verifying the key needs the database too.
+    for (const [method, url, anonymous, payload] of [
+      ['GET', '/readyz', true],
+      ['GET', '/v1/providers?limit=1', true],
+      ['GET', `/v1/providers/${randomUUID()}`, true],
+      ['GET', '/v1/providers?limit=1', false],
+      ['GET', '/v1/areas/BD40/network', false],
+      ['POST', '/v1/providers', false, { name: 'x', kind: 'ngo', categories: ['health'], location: { lat: 23.1, lon: 89.2 } }],
     ] as const) {
       const started = performance.now()
-      const res = await app.inject({ method, url, ...(payload ? { payload } : {}) })
+      const headers = anonymous ? {} : { authorization: UNVERIFIABLE_KEY }
+      const res = await app.inject({ method, url, headers, ...(payload ? { payload } : {}) })
       const ms = performance.now() - started
-      t.equal(res.statusCode, 503, `${method} ${url} is 503`)
+      const who = anonymous ? 'anonymous' : 'with a key'
+      t.equal(res.statusCode, 503, `${method} ${url} ${who} is 503`)
       t.match(res.headers['content-type'], /^application\/problem\+json/)
       t.equal(res.headers['retry-after'], '5')
       t.match(res.json(), { type: 'urn:setu:problem:unavailable', status: 503, title: 'Service Unavailable' })
@@ -169,5 +177,6 @@ t.test('an unknown route is a 404 problem document', async (t) => {
     status: 404,
     detail: 'No route matches GET /v1/nowhere',
     instance: '/v1/nowhere?x=1',
+    request_id: res.headers['x-request-id'],
   })
 })

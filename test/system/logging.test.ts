@@ -4,7 +4,7 @@
 import t from 'tap'
 import { buildApp } from '../../src/app.js'
 import { createLogger, safeMessage, serializeError } from '../../src/logging.js'
-import { testConfig } from '../helpers/app.js'
+import { keyFor, testConfig } from '../helpers/app.js'
 import { createTestDatabase } from '../helpers/db.js'
 
 // Coordinates and names no other part of a log line could contain by chance.
@@ -23,7 +23,8 @@ async function loggedApp(t: { teardown(fn: () => unknown): void }) {
     await database.drop()
   })
   const lines = () => output.map((l) => JSON.parse(l) as Record<string, unknown>)
-  return { app, db: database.db, output, lines }
+  const { authorization } = await keyFor(database.db, 'admin')
+  return { app, db: database.db, output, lines, authorization }
 }
 
 t.test('a request line has method, route pattern, status, duration and request id; no query string', async (t) => {
@@ -41,6 +42,11 @@ t.test('a request line has method, route pattern, status, duration and request i
   t.match(requests[1], { method: 'GET', route: '/v1/providers/:id', status: 404 })
   t.match(requests[2], { method: 'GET', route: null, status: 404 })
   t.not(requests[0].reqId, requests[1].reqId, 'each request has its own id')
+  t.same(
+    requests.map((r) => r.reqId),
+    [res, missing, unrouted].map((r) => r.headers['x-request-id']),
+    'the id a client is given (X-Request-Id, request_id) is the one in the log',
+  )
   const all = output.join('')
   t.notMatch(all, LAT, 'no latitude anywhere in the log')
   t.notMatch(all, LON, 'no longitude anywhere in the log')
@@ -48,8 +54,18 @@ t.test('a request line has method, route pattern, status, duration and request i
   t.notMatch(all, 'where-am-i', 'no raw URL of an unmatched request')
 })
 
+t.test('a safe incoming X-Request-Id is the one logged; an unsafe one never reaches the log', async (t) => {
+  const { app, output, lines } = await loggedApp(t)
+  await app.inject({ url: '/healthz', headers: { 'x-request-id': 'edge-42.7:a_b' } })
+  await app.inject({ url: '/healthz', headers: { 'x-request-id': '"}{"level":60,"msg":"forged' } })
+  const ids = lines().filter((l) => l.msg === 'request').map((l) => l.reqId)
+  t.equal(ids[0], 'edge-42.7:a_b')
+  t.match(ids[1], /^[0-9a-f-]{36}$/, 'replaced by a UUID')
+  t.notMatch(output.join(''), 'forged')
+})
+
 t.test('a failing query logs its code and message, not its SQL or parameters', async (t) => {
-  const { app, db, output, lines } = await loggedApp(t)
+  const { app, db, output, lines, authorization } = await loggedApp(t)
   // A real failure in a real database: the column every provider query reads is gone.
   await db.$client.query('ALTER TABLE providers RENAME COLUMN location TO location_moved')
 
@@ -58,6 +74,7 @@ t.test('a failing query logs its code and message, not its SQL or parameters', a
   const created = await app.inject({
     method: 'POST',
     url: '/v1/providers',
+    headers: { authorization },
     payload: { name: NAME, kind: 'ngo', categories: ['legal'], location: { lat: Number(LAT), lon: Number(LON) }, notes: NOTES },
   })
   t.equal(created.statusCode, 500)

@@ -9,7 +9,9 @@ import path from 'node:path'
 import { promisify } from 'node:util'
 import pg from 'pg'
 import t from 'tap'
+import { createDb } from '../../src/db/client.js'
 import { ensureServerBinaries } from '../../src/db/local-cluster.js'
+import { DEMO_ORGANISATION_ID, keysRepo } from '../../src/modules/access/keys.js'
 import { freePort, startServer } from '../helpers/server.js'
 
 const execFileAsync = promisify(execFile)
@@ -77,6 +79,10 @@ t.test('the server rides out a database stop and start under a burst of writes',
   })
   await server.listening
   const base = `http://127.0.0.1:${port}`
+  // Writes need a key: an admin key made in the database the server has just migrated, as `npm run keys` would.
+  const setup = createDb(url('setu'), { max: 1 })
+  const { key } = await keysRepo(setup).createKey({ organisationId: DEMO_ORGANISATION_ID, role: 'admin', label: 'outage test' })
+  await setup.$client.end()
   t.equal((await fetch(`${base}/readyz`)).status, 200, 'ready before the outage')
 
   // The burst: a few clients writing as fast as the server answers, each write with a name of its own.
@@ -93,7 +99,7 @@ t.test('the server rides out a database stop and start under a burst of writes',
       try {
         const res = await fetch(`${base}/v1/providers`, {
           method: 'POST',
-          headers: { 'content-type': 'application/json' },
+          headers: { 'content-type': 'application/json', authorization: `Bearer ${key}` },
           body: JSON.stringify({ name, kind: 'ngo', categories: ['shelter'], location: { lat: 23.1, lon: 89.2 } }),
           // Far beyond the connect timeout: a request still open by then has hung.
           signal: AbortSignal.timeout(CONNECT_TIMEOUT_MS + 10_000),

@@ -5,7 +5,7 @@ import t from 'tap'
 import { buildApp } from '../../src/app.js'
 import { loadConfig } from '../../src/config.js'
 import { createDb, type Db } from '../../src/db/client.js'
-import { testConfig } from '../helpers/app.js'
+import { keyFor, testConfig } from '../helpers/app.js'
 import { closePool, createTestDatabase } from '../helpers/db.js'
 import { insertMou, insertVerifiedProvider } from '../helpers/factories.js'
 
@@ -35,10 +35,12 @@ t.test('an MOU expiring today in one zone has already expired in a zone a day ah
   const provider = await insertVerifiedProvider(west, { categories: ['shelter'], lat: 11.55, lon: 104.92 })
   const mou = await insertMou(west, { provider_id: provider, categories: ['shelter'], expires_on: westToday })
 
-  const read = async (app: typeof apps.west) => (await app.inject({ url: `/v1/mous/${mou}` })).json()
+  // MOUs are for API keys; both apps read the one database, so one key serves both.
+  const headers = { authorization: (await keyFor(west, 'viewer')).authorization }
+  const read = async (app: typeof apps.west) => (await app.inject({ url: `/v1/mous/${mou}`, headers })).json()
   t.equal((await read(apps.west)).status, 'signed', `on its last day in ${WEST} the MOU is still signed`)
   t.equal((await read(apps.east)).status, 'expired', `in ${EAST} that day is over`)
-  const status = async (app: typeof apps.west) => (await app.inject({ url: `/v1/providers/${provider}` })).json().mou_status
+  const status = async (app: typeof apps.west) => (await app.inject({ url: `/v1/providers/${provider}`, headers })).json().mou_status
   t.same(await status(apps.west), { shelter: 'signed' })
   t.same(await status(apps.east), { shelter: 'expired' })
 })

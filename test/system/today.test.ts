@@ -7,7 +7,7 @@ import t from 'tap'
 import { buildApp } from '../../src/app.js'
 import { createDb, type Db } from '../../src/db/client.js'
 import { databaseToday, DEMO_SCHEME, loadDemoData, readDemoProviders, SEED_ANCHOR_DATE } from '../../src/demo/seed.js'
-import { testConfig } from '../helpers/app.js'
+import { keyFor, testConfig } from '../helpers/app.js'
 import { closePool, createTestDatabase, type TestDatabaseOptions } from '../helpers/db.js'
 import { insertLink, insertMou, insertVerifiedProvider } from '../helpers/factories.js'
 
@@ -22,6 +22,9 @@ const plusDays = (db: Db, day: string, days: number) => one(db, sql`SELECT (${da
 const minusMonths = (db: Db, day: string, months: number) =>
   one(db, sql`SELECT (${day}::date - make_interval(months => ${months}::int))::date::text AS v`)
 
+// Links and MOUs are for API keys: each app reads with an admin key of its database.
+const authorizations = new WeakMap<FastifyInstance, string>()
+
 /** An app over an existing database whose connections all read `today`; closed with the test. */
 async function appOn(t: Teardown, url: string, today: string) {
   const db = createDb(url, { max: 2, today })
@@ -30,6 +33,7 @@ async function appOn(t: Teardown, url: string, today: string) {
     await app.close()
     await closePool(db)
   })
+  authorizations.set(app, (await keyFor(db, 'admin')).authorization)
   return { app, db }
 }
 
@@ -41,11 +45,12 @@ async function freshApp(t: Teardown, options: TestDatabaseOptions = {}) {
     await app.close()
     await database.drop()
   })
+  authorizations.set(app, (await keyFor(database.db, 'admin')).authorization)
   return { app, db: database.db, url: database.url }
 }
 
 const get = async (app: FastifyInstance, url: string) => {
-  const res = await app.inject({ url })
+  const res = await app.inject({ url, headers: { authorization: authorizations.get(app) } })
   if (res.statusCode !== 200) throw new Error(`${url}: ${res.statusCode} ${res.body}`)
   return res.json()
 }
