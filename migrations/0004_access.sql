@@ -56,6 +56,9 @@ ALTER TABLE providers ALTER COLUMN location_visibility SET NOT NULL;
 --> statement-breakpoint
 CREATE INDEX providers_organisation ON providers (organisation_id);
 --> statement-breakpoint
+-- A bounding box over masked providers matches them by their areas' representative points (location-visibility.ts).
+CREATE INDEX areas_rep_point_gist ON areas USING gist (rep_point);
+--> statement-breakpoint
 -- Who is acting in this transaction, as the API sets it (set_config('setu.actor', …, true)): key id, prefix,
 -- organisation, role, request id and the action's name. NULL for writes made outside the API (migrations,
 -- the demo loader, the keys command sets its own).

@@ -59,7 +59,40 @@ export function locationMasked(alias: string, viewer: Viewer): SQL<boolean> {
 export function shownDistance(alias: string, viewer: Viewer, metres: SQL): SQL<number> {
   if (viewer.exact === 'all') return sql<number>`${metres}`
   return sql<number>`(CASE WHEN ${seesExact(alias, viewer)} THEN ${metres}
-    ELSE round((${metres}) / ${MASKED_DISTANCE_GRAIN_M}) * ${MASKED_DISTANCE_GRAIN_M} END)`
+    ELSE ${roundedToGrain(metres)} END)`
+}
+
+// Spatial filters. Answering "is it inside this box / within this radius?" about the real point would let a caller
+// narrow the box or the radius step by step until a masked provider's exact point is found, so for rows the caller
+// may not see exactly, a filter is answered about what the caller is shown: the approximate point for a bounding
+// box (a hidden provider is in no box), the rounded distance for a radius.
+
+/**
+ * Boolean: provider row `alias` lies within `metres` of `here` (both geography; `locationGeog` is the row's
+ * `(alias.location::geography)` as the indexes define it) as the caller sees it. The real distance plus half a grain
+ * bounds every shown distance, so that first condition keeps the index usable.
+ */
+export function withinShownDistance(alias: string, viewer: Viewer, locationGeog: SQL, here: SQL, metres: SQL): SQL<boolean> {
+  const exact = sql<boolean>`ST_DWithin(${locationGeog}, ${here}, ${metres})`
+  if (viewer.exact === 'all') return exact
+  return sql<boolean>`(ST_DWithin(${locationGeog}, ${here}, ${metres} + ${sql.raw(String(MASKED_DISTANCE_GRAIN_M / 2))})
+    AND CASE WHEN ${seesExact(alias, viewer)} THEN ${exact}
+        ELSE ${roundedToGrain(sql`ST_Distance(${locationGeog}, ${here})`)} <= ${metres} END)`
+}
+
+/**
+ * Boolean: provider row `alias` lies inside `envelope` (geometry, SRID 4326) as the caller sees it: by the real
+ * point when the caller sees it, else by the approximate point.
+ */
+export function insideShownEnvelope(alias: string, viewer: Viewer, envelope: SQL): SQL<boolean> {
+  const real = sql<boolean>`ST_Intersects(${col(alias, 'location')}, ${envelope})`
+  if (viewer.exact === 'all') return real
+  // The areas whose representative point is in the box narrow the approximate rows through the area_pcodes index
+  // before each row's approximate point is worked out.
+  return sql<boolean>`((${seesExact(alias, viewer)} AND ${real})
+    OR (${col(alias, 'location_visibility')} = 'approximate' AND NOT ${seesExact(alias, viewer)}
+        AND ${col(alias, 'area_pcodes')} && ARRAY(SELECT a.pcode FROM areas a WHERE ST_Intersects(a.rep_point, ${envelope}))
+        AND ST_Intersects(setu_approximate_point(${col(alias, 'area_pcodes')}), ${envelope})))`
 }
 
 /**
@@ -77,8 +110,9 @@ export function shownProviderSnapshot(snapshot: SQL, viewer: Viewer): SQL {
 }
 
 /**
- * The point rounded away for a client that must not learn more than the masked value: distances between two
- * providers (pathway legs) of which either end is masked.
+ * A distance rounded to the grain, for a client that must not learn more than the masked value: distances between
+ * two providers (pathway legs) of which either end is masked. The grain is written into the text (a constant), so
+ * a prepared statement's plan does not depend on a parameter here.
  */
 export const roundedToGrain = (metres: SQL) =>
-  sql<number>`round((${metres}) / ${MASKED_DISTANCE_GRAIN_M}) * ${MASKED_DISTANCE_GRAIN_M}`
+  sql<number>`round((${metres}) / ${sql.raw(String(MASKED_DISTANCE_GRAIN_M))}) * ${sql.raw(String(MASKED_DISTANCE_GRAIN_M))}`

@@ -22,7 +22,7 @@ const dialect = new PgDialect()
 const SEES_ALL: Viewer = { exact: 'all' }
 
 async function generic(db: Db, query: Record<string, string>, viewer: Viewer = SEES_ALL) {
-  const ranked = nearestSql(NearestQuery.parse(query), providerSelect(viewer))
+  const ranked = nearestSql(NearestQuery.parse(query), providerSelect(viewer), viewer)
   const { sql: text, params } = dialect.sqlToQuery(
     sql`SELECT n.*, ${shownDistance('n', viewer, sql`n.distance_m`)} AS shown_distance_m FROM (${ranked}) n`,
   )

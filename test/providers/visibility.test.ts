@@ -76,6 +76,36 @@ async function setup(t: Test) {
   return { app, db, ids, repPoint, callers, owner }
 }
 
+t.test('box and radius filters cannot be narrowed onto a masked provider', async (t) => {
+  const { app, ids, repPoint, callers } = await setup(t)
+  const around = (p: LatLon, d: number) => [p.lon - d, p.lat - d, p.lon + d, p.lat + d].map((v) => v.toFixed(6)).join(',')
+  const listed = async (query: string, headers: { authorization?: string }) =>
+    ((await app.inject({ url: `/v1/providers?${query}`, headers })).json().items as Shown[]).map((p) => keyOf(ids, p.id)).sort()
+
+  const tinyBoxOnReal = `bbox=${around(providers.approximate.location, 0.0005)}`
+  const tinyBoxOnRepPoint = `bbox=${around(repPoint, 0.0005)}`
+  // 1.6 km from the approximate shelter: its rounded distance is 2 km, outside a 1.7 km radius.
+  const from = { lat: providers.approximate.location.lat + 0.0144, lon: providers.approximate.location.lon }
+  const real = vincentyM(from, providers.approximate.location)
+  t.ok(real > 1500 && real < 1700, `the query point is ${real.toFixed(0)} m away`)
+  const radius = `lat=${from.lat}&lon=${from.lon}&radius_km=1.7&category=shelter`
+  const nearest = `/v1/providers/nearest?lat=${from.lat}&lon=${from.lon}&max_km=1.7&category=shelter&limit=10`
+
+  for (const { label, headers } of callers.masked) {
+    t.same(await listed(tinyBoxOnReal, headers), [], `${label}: a box around the real point alone finds nothing`)
+    t.same(await listed(tinyBoxOnRepPoint, headers), ['approximate', 'byDefault'], `${label}: a box around the shown point finds the approximate ones`)
+    t.notOk((await listed(radius, headers)).includes('approximate'), `${label}: the radius filter compares the rounded distance`)
+    const items: Shown[] = (await app.inject({ url: nearest, headers })).json().items
+    t.notOk(items.some((p) => p.id === ids.approximate), `${label}: so does nearest's max_km`)
+  }
+  for (const { label, headers } of callers.exact) {
+    t.same(await listed(tinyBoxOnReal, headers), ['approximate'], `${label}: sees the real point, so the box finds it`)
+    t.ok((await listed(radius, headers)).includes('approximate'), `${label}: the real distance is within the radius`)
+    const items: Shown[] = (await app.inject({ url: nearest, headers })).json().items
+    t.ok(items.some((p) => p.id === ids.approximate), `${label}: and within max_km`)
+  }
+})
+
 async function repPointOf(db: Db, pcode: string): Promise<LatLon> {
   const { rows } = await db.execute<{ lat: number; lon: number }>(
     sql`SELECT ST_Y(rep_point) AS lat, ST_X(rep_point) AS lon FROM areas WHERE pcode = ${pcode}`,
@@ -127,9 +157,12 @@ t.test('callers who may not see exact locations get the mask on every read and f
     'q=shelter',
     'category=shelter',
   ]
+  // Filters answer about what the caller is shown: a box around the real points but not the district's point holds
+  // none of the masked providers (narrowing a box step by step would otherwise find the real point); the 5 km
+  // radius holds them by their rounded distances.
   const expectedInList: Record<string, Key[]> = {
     '': ['approximate', 'byDefault', 'hidden', 'clinic'],
-    'bbox=89.43,23.33,89.47,23.37': ['approximate', 'byDefault', 'hidden'],
+    'bbox=89.43,23.33,89.47,23.37': [],
     [`lat=${here.lat}&lon=${here.lon}&radius_km=5`]: ['approximate', 'byDefault', 'hidden'],
     'area=BD4041': ['approximate', 'byDefault', 'hidden', 'clinic'],
     'q=shelter': ['approximate', 'byDefault'],
@@ -149,7 +182,7 @@ t.test('callers who may not see exact locations get the mask on every read and f
       const res = await app.inject({ url: `/v1/providers?${query}`, headers })
       t.equal(res.statusCode, 200, `${label}: ${query}`)
       const items: Shown[] = res.json().items
-      t.same(items.map((p) => keyOf(ids, p.id)).sort(), [...expectedInList[query]].sort(), `${label}, list ${query}: filtered by the real point`)
+      t.same(items.map((p) => keyOf(ids, p.id)).sort(), [...expectedInList[query]].sort(), `${label}, list ${query}: filtered by what the caller is shown`)
       for (const p of items) expectMasked(p, `${label}, list ${query}`)
       const geo = await app.inject({ url: `/v1/providers?${query}&format=geojson`, headers })
       t.equal(geo.statusCode, 200)

@@ -1,5 +1,6 @@
 // What every request gets whatever it asks: an id it can quote, CORS only for the origins configured, and a rate
 // limit per API key (per client address without one, read through the proxies TRUST_PROXY names).
+import { randomBytes } from 'node:crypto'
 import t from 'tap'
 import { loadConfig } from '../../src/config.js'
 import { buildTestApp, keyFor } from '../helpers/app.js'
@@ -22,13 +23,15 @@ t.test('every response carries a request id; a safe incoming one is kept, any ot
 })
 
 t.test('every problem names its request id, the same as the header', async (t) => {
-  const { app } = await buildTestApp(t, { RATE_LIMIT_PER_MINUTE: 1 }, { auth: 'none' })
+  const { app } = await buildTestApp(t, {}, { auth: 'none' })
+  const { app: limited } = await buildTestApp(t, { RATE_LIMIT_PER_MINUTE: 1 }, { auth: 'none' })
+  await limited.inject({ url: '/v1/providers?limit=1' })
   const answers = {
     'not found (no route)': await app.inject({ url: '/v1/nowhere' }),
     'bad query': await app.inject({ url: '/v1/providers/nearest?lat=91&lon=90' }),
     'no key for a write': await app.inject({ method: 'POST', url: '/v1/providers', payload: {} }),
     'unknown key': await app.inject({ url: '/v1/providers', headers: { authorization: `Bearer setu_${'A'.repeat(43)}` } }),
-    'rate limited': await app.inject({ url: '/v1/providers?limit=1', headers: { 'x-request-id': 'client-supplied-1' } }),
+    'rate limited': await limited.inject({ url: '/v1/providers?limit=1', headers: { 'x-request-id': 'client-supplied-1' } }),
   }
   t.same(
     Object.fromEntries(Object.entries(answers).map(([what, res]) => [what, res.statusCode])),
@@ -99,11 +102,18 @@ t.test('rate limits are per API key; requests without a key share their addressâ
     for (let i = 0; i < n; i++) out.push((await app.inject({ url: '/v1/providers?limit=1', headers, ...(remoteAddress ? { remoteAddress } : {}) })).statusCode)
     return out
   }
+  // A key the process has not verified lately counts against its client's address, before it is looked up (so that
+  // made-up keys cost a lookup each only within the address's budget): verify both keys once from elsewhere first.
+  for (const key of [first, second]) await statuses(1, { authorization: key.authorization }, '192.0.2.99')
   t.same(await statuses(3, { authorization: first.authorization }), [200, 200, 429], 'one key runs out')
   t.same(await statuses(2, { authorization: second.authorization }), [200, 200], 'another key from the same address has its own budget')
   t.same(await statuses(3), [200, 200, 429], 'anonymous requests from one address share one')
   t.same(await statuses(1, {}, '198.51.100.7'), [200], 'another address has its own')
   t.same(await statuses(1, { authorization: first.authorization }, '198.51.100.8'), [429], 'a keyâ€™s budget follows the key, not the address')
+  const madeUp = () => ({ authorization: `Bearer setu_${randomBytes(32).toString('base64url')}` })
+  const guesses = []
+  for (let i = 0; i < 3; i++) guesses.push((await app.inject({ url: '/v1/providers?limit=1', headers: madeUp(), remoteAddress: '198.51.100.9' })).statusCode)
+  t.same(guesses, [401, 401, 429], 'made-up keys are counted against their address before they are looked up')
 })
 
 t.test('TRUST_PROXY: X-Forwarded-For counts only from the proxies it names', async (t) => {

@@ -77,16 +77,41 @@ export function keyAuthenticator(db: Executor, { cacheMs = KEY_CACHE_MS, now = D
     return caller
   }
 
+  /** The key in an Authorization header, or a 401 problem when the header is not "Bearer <a setu key>". */
+  function tokenOf(authorization: string): string {
+    const token = BEARER.exec(authorization)?.[1]
+    if (!token) throw unauthorized('Authorization must be "Bearer <API key>"')
+    if (!KEY_PATTERN.test(token)) throw unauthorized('The API key is not valid')
+    return token
+  }
+
+  const refused = () => unauthorized('The API key is unknown or has been revoked')
+
   return {
     /** The caller behind an Authorization header: anonymous without one; a 401 problem for a bad, unknown or revoked key. */
     async authenticate(authorization: string | undefined): Promise<Caller> {
       if (authorization === undefined || authorization === '') return ANONYMOUS
-      const token = BEARER.exec(authorization)?.[1]
-      if (!token) throw unauthorized('Authorization must be "Bearer <API key>"')
-      if (!KEY_PATTERN.test(token)) throw unauthorized('The API key is not valid')
-      const caller = await verify(token)
-      if (!caller) throw unauthorized('The API key is unknown or has been revoked')
+      const caller = await verify(tokenOf(authorization))
+      if (!caller) throw refused()
       return caller
+    },
+
+    /**
+     * What is known about an Authorization header without asking the database: the caller (anonymous, or a key
+     * verified within the cache time), a 401 problem (malformed, or known to be unknown or revoked), or undefined
+     * when the key must be looked up. Lets a rate limit count a request before any lookup is made for it.
+     */
+    known(authorization: string | undefined): Caller | Problem | undefined {
+      if (authorization === undefined || authorization === '') return ANONYMOUS
+      let token: string
+      try {
+        token = tokenOf(authorization)
+      } catch (problem) {
+        return problem as Problem
+      }
+      const hit = cache.get(hashKey(token).toString('base64'))
+      if (!hit || hit.until <= now()) return undefined
+      return hit.caller ?? refused()
     },
 
     /** Forgets every verification, e.g. right after this process revoked a key. */

@@ -2,9 +2,9 @@
 // hook authenticates the caller and refuses what the role does not allow, and one onRoute hook writes the same
 // rule into the OpenAPI document (security requirement, 401/403 responses, the roles in the description).
 import type { FastifyInstance } from 'fastify'
-import { problemResponses } from '../../lib/problem.js'
+import { Problem, problemResponses } from '../../lib/problem.js'
 import { forbidden, unauthorized, type KeyAuthenticator } from './authenticate.js'
-import { allows, rolesFor, type Access, type Caller } from './roles.js'
+import { allows, ANONYMOUS, rolesFor, type Access, type Caller } from './roles.js'
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -50,8 +50,22 @@ export function registerAccessControl(app: FastifyInstance, authenticator: KeyAu
     schema.response = { ...schema.response, ...problemResponses(...missing) }
   })
 
-  app.addHook('onRequest', async (request) => {
-    request.caller = await authenticator.authenticate(request.headers.authorization)
+  // Two steps, so that the rate limit (a route-level onRequest hook, which runs after this instance-level one) counts
+  // a request before any database lookup is made for it: what the key cache already knows is settled here; a key
+  // it does not know counts against the client address and is looked up afterwards, in preParsing, where the
+  // route's access is then checked. A stream of made-up keys is so limited like any anonymous traffic.
+  app.addHook('onRequest', (request, reply, done) => {
+    reply.header('vary', varyWithAuthorization(reply.getHeader('vary')))
+    const known = authenticator.known(request.headers.authorization)
+    request.caller = known instanceof Problem || known === undefined ? ANONYMOUS : known
+    if (known instanceof Problem) done(known)
+    else done()
+  })
+
+  app.addHook('preParsing', async (request) => {
+    if (authenticator.known(request.headers.authorization) === undefined) {
+      request.caller = await authenticator.authenticate(request.headers.authorization)
+    }
     // Unknown routes answer 404 whoever asks.
     if (request.is404) return
     const access = request.routeOptions.config.access ?? 'admin'
@@ -59,4 +73,11 @@ export function registerAccessControl(app: FastifyInstance, authenticator: KeyAu
     if (request.caller.kind === 'anonymous') throw unauthorized('This operation needs an API key: Authorization: Bearer <key>')
     throw forbidden(`The ${request.caller.role} role may not ${request.method} ${request.routeOptions.url}`)
   })
+}
+
+/** The Vary header with Authorization added: public answers differ by key (masked locations), so caches must not share them. */
+function varyWithAuthorization(current: unknown): string {
+  const present = typeof current === 'string' ? current : Array.isArray(current) ? current.join(', ') : ''
+  if (/(^|,)\s*(authorization|\*)\s*(,|$)/i.test(present)) return present
+  return present ? `${present}, Authorization` : 'Authorization'
 }

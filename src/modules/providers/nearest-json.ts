@@ -178,7 +178,7 @@ export type NearestForm = keyof NearestParts['bodies']
  */
 export function nearestBodySql(q: NearestQuery, form: NearestForm, viewer: Viewer, bound?: NearestBound): SQL {
   const { innerSelect, bodies } = partsFor(viewer)
-  return sql`SELECT ${bodies[form]} AS body FROM (${nearestSql(q, innerSelect, bound)}) n`
+  return sql`SELECT ${bodies[form]} AS body FROM (${nearestSql(q, innerSelect, viewer, bound)}) n`
 }
 
 const placeholders: NearestBound = {

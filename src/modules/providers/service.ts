@@ -298,9 +298,9 @@ export function providersService(db: Db) {
         where.push(sql`p.area_pcodes @> ARRAY[${q.area}]::text[]`)
       }
       if (q.q) where.push(sql`p.search_text ILIKE ${`%${escapeLike(q.q.toLowerCase())}%`}`)
-      if (q.bbox) where.push(intersectsBBox(q.bbox))
+      if (q.bbox) where.push(intersectsBBox(q.bbox, viewer))
       if (q.lat !== undefined && q.lon !== undefined && q.radius_km !== undefined) {
-        where.push(withinM({ lat: q.lat, lon: q.lon }, q.radius_km * 1000))
+        where.push(withinM({ lat: q.lat, lon: q.lon }, q.radius_km * 1000, viewer))
       }
       if (q.funded_after) where.push(sql`p.funded_until >= ${q.funded_after}::date`)
       if (q.verified_since) where.push(sql`p.verified_on >= ${q.verified_since}::date`)

@@ -1,7 +1,9 @@
 // The only place provider geometry SQL is written. What a caller is shown of a provider's point is decided in
-// lib/location-visibility.ts; the filters and rankings here use the real point.
+// lib/location-visibility.ts; the ranking here uses the real point, the radius and box filters what the caller
+// is shown (else narrowing them step by step would find a masked provider's real point).
 import { sql, type SQL } from 'drizzle-orm'
 import type { BBox } from '../../lib/geo.js'
+import { insideShownEnvelope, withinShownDistance, type Viewer } from '../../lib/location-visibility.js'
 import { pointSql, type Bound, type BoundPoint } from '../../lib/point.js'
 import { mouStatusFilter } from '../mous/repo.js'
 import { CATEGORIES, type NearestQuery, type ProviderStatus } from './schemas.js'
@@ -15,11 +17,18 @@ const geog = (p: BoundPoint) => sql`${point(p)}::geography`
 // `(p.location::geography)` is written exactly as the expression indexes define it, or the planner cannot use them.
 const locationGeog = sql`(p.location::geography)`
 
-export const withinM = (p: BoundPoint, metres: Bound) => sql`ST_DWithin(${locationGeog}, ${geog(p)}, ${metres}::float8)`
+/** Within `metres` of p, as `viewer` sees the provider (a masked one by its rounded distance: location-visibility.ts). */
+export const withinM = (p: BoundPoint, metres: Bound, viewer: Viewer) =>
+  withinShownDistance('p', viewer, locationGeog, geog(p), sql`${metres}::float8`)
 
 // Transform the constant, not the column: the envelope is built in 4326 so the GiST index on location applies.
-export const intersectsBBox = (b: BBox) =>
-  sql`ST_Intersects(p.location, ST_MakeEnvelope(${b.minLon}::float8, ${b.minLat}::float8, ${b.maxLon}::float8, ${b.maxLat}::float8, 4326))`
+/** Inside the box, as `viewer` sees the provider (a masked one by its approximate point: location-visibility.ts). */
+export const intersectsBBox = (b: BBox, viewer: Viewer) =>
+  insideShownEnvelope(
+    'p',
+    viewer,
+    sql`ST_MakeEnvelope(${b.minLon}::float8, ${b.minLat}::float8, ${b.maxLon}::float8, ${b.maxLat}::float8, 4326)`,
+  )
 
 /** Whitelisted literals: written into the SQL text so the planner can match a partial index's predicate. */
 const categoryLiteral = (c: string) => {
@@ -78,11 +87,11 @@ export const nearestBound = (q: NearestQuery): NearestBound => ({
  * (nearest-json.ts's JSON text of each field; the tests pass repo's providerSelect); distance_m is the real distance,
  * which ranks, and which the caller masks around this query. `bound` holds the values to bind, or placeholders.
  */
-export function nearestSql(q: NearestQuery, select: SQL, bound: NearestBound = nearestBound(q)): SQL {
+export function nearestSql(q: NearestQuery, select: SQL, viewer: Viewer, bound: NearestBound = nearestBound(q)): SQL {
   const here = geog(bound)
   const filters: SQL[] = [sql`p.status = ${statusLiteral(q.status)}`]
   if (q.category) filters.push(sql`p.categories @> ${categoryLiteral(q.category)}`)
-  if (q.max_km !== undefined) filters.push(withinM(bound, bound.max_m))
+  if (q.max_km !== undefined) filters.push(withinM(bound, bound.max_m, viewer))
   if (q.gender) filters.push(sql`(p.eligible_genders = '{}' OR ${q.gender}::text = ANY(p.eligible_genders))`)
   if (q.age !== undefined) {
     filters.push(sql`(p.min_age IS NULL OR p.min_age <= ${bound.age}::int) AND (p.max_age IS NULL OR ${bound.age}::int <= p.max_age)`)
