@@ -7,6 +7,7 @@
 import { execFileSync, spawn } from 'node:child_process'
 import { once } from 'node:events'
 import { readFileSync } from 'node:fs'
+import { connect } from 'node:net'
 import { loadavg } from 'node:os'
 import path from 'node:path'
 import { parseArgs } from 'node:util'
@@ -60,7 +61,17 @@ function cpuMs(pid: number): number | undefined {
   }
 }
 
-/** Starts `script` under tsx in `cwd` and waits for the line announcing that it listens. */
+const accepts = (port: number) =>
+  new Promise<boolean>((resolve) => {
+    const socket = connect({ host: '127.0.0.1', port })
+    socket.once('connect', () => {
+      socket.destroy()
+      resolve(true)
+    })
+    socket.once('error', () => resolve(false))
+  })
+
+/** Starts `script` under tsx in `cwd` and waits until it accepts connections. */
 async function startProcess(label: string, cwd: string, script: string, env: Record<string, string>): Promise<Server> {
   const port = await freePort()
   const child = spawn(process.execPath, ['--import', 'tsx', script], {
@@ -70,14 +81,22 @@ async function startProcess(label: string, cwd: string, script: string, env: Rec
   })
   let output = ''
   const exited = once(child, 'exit')
+  let gone = false
   await new Promise<void>((resolve, reject) => {
-    const check = (d: Buffer) => {
-      output += d
-      if (/API on http/.test(output)) resolve()
+    child.stdout.on('data', (d: Buffer) => (output += d))
+    child.stderr.on('data', (d: Buffer) => (output += d))
+    void exited.then(() => {
+      gone = true
+      reject(new Error(`${label} exited early:\n${output}`))
+    })
+    // At LOG_LEVEL warn the server announces nothing: the port accepting connections is the sign it listens.
+    const poll = async () => {
+      while (!gone) {
+        if (await accepts(port)) return resolve()
+        await new Promise((r) => setTimeout(r, 100))
+      }
     }
-    child.stdout.on('data', check)
-    child.stderr.on('data', check)
-    void exited.then(() => reject(new Error(`${label} exited early:\n${output}`)))
+    void poll()
   })
   return {
     label,

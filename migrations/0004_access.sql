@@ -177,13 +177,6 @@ CREATE TRIGGER organisations_audit_update AFTER UPDATE ON organisations REFERENC
 -- MOU history names who made each change: the acting key, organisation and role, as the transaction set them.
 ALTER TABLE mou_status_changes ADD COLUMN actor jsonb DEFAULT setu_actor();
 --> statement-breakpoint
--- The point shown for a provider to a caller who may not see its exact location: the representative point of the
--- smallest known area containing it (union or commune where loaded) for approximate, nothing for hidden or for a
--- provider outside every known area. The one definition of the mask; location-visibility.ts composes it.
-CREATE FUNCTION setu_approximate_point(area_pcodes text[]) RETURNS geometry
-  LANGUAGE sql STABLE PARALLEL SAFE
-  AS $$ SELECT a.rep_point FROM areas a WHERE a.pcode = ANY (area_pcodes) ORDER BY a.admin_level DESC, a.pcode LIMIT 1 $$;
---> statement-breakpoint
 -- Safe retries: the answer to a POST sent with an Idempotency-Key, per API key, replayed to a retry of it.
 -- status is NULL while the first request is still being answered.
 CREATE TABLE idempotency_keys (

@@ -5,8 +5,7 @@
 //
 // A provider's location_visibility is exact, approximate or hidden. Callers who see exact locations (admins,
 // analysts, editors of the owning organisation: roles.ts viewerOf) get the real point. Everyone else gets, for
-// approximate, the representative point of the smallest known area containing it (setu_approximate_point,
-// migration 0004) and, for hidden, no point; in both cases no address, and distances rounded to whole kilometres
+// approximate, the representative point of the smallest known area containing it (approximatePoint) and, for hidden, no point; in both cases no address, and distances rounded to whole kilometres
 // so that distances from several points cannot triangulate the provider.
 import { sql, type Placeholder, type SQL } from 'drizzle-orm'
 
@@ -27,6 +26,16 @@ export const MASKED_DISTANCE_GRAIN_M = 1000
 
 const col = (alias: string, column: string) => sql`${sql.identifier(alias)}.${sql.identifier(column)}`
 
+/**
+ * The point an approximate provider is shown at: the representative point of the smallest known area among its
+ * areas (`areaPcodes`, text[]), or NULL when it lies outside every known area. Written into each statement rather
+ * than kept as a SQL function: PostgreSQL cannot inline a function with ORDER BY and LIMIT, and plans its body
+ * afresh on every execution of the statement that calls it (a sixth of the nearest query's time in the database).
+ */
+const approximatePoint = (areaPcodes: SQL) =>
+  sql`(SELECT vis_a.rep_point FROM areas vis_a WHERE vis_a.pcode = ANY (${areaPcodes})
+       ORDER BY vis_a.admin_level DESC, vis_a.pcode LIMIT 1)`
+
 /** Boolean: the caller sees the real location of provider row `alias`. */
 export function seesExact(alias: string, viewer: Viewer): SQL<boolean> {
   const visibility = col(alias, 'location_visibility')
@@ -40,7 +49,7 @@ export function shownPoint(alias: string, viewer: Viewer): SQL {
   const location = col(alias, 'location')
   if (viewer.exact === 'all') return location
   return sql`(CASE WHEN ${seesExact(alias, viewer)} THEN ${location}
-    WHEN ${col(alias, 'location_visibility')} = 'approximate' THEN setu_approximate_point(${col(alias, 'area_pcodes')}) END)`
+    WHEN ${col(alias, 'location_visibility')} = 'approximate' THEN ${approximatePoint(col(alias, 'area_pcodes'))} END)`
 }
 
 /** The address shown for provider row `alias`: none when its location is masked. */
@@ -92,7 +101,7 @@ export function insideShownEnvelope(alias: string, viewer: Viewer, envelope: SQL
   return sql<boolean>`((${seesExact(alias, viewer)} AND ${real})
     OR (${col(alias, 'location_visibility')} = 'approximate' AND NOT ${seesExact(alias, viewer)}
         AND ${col(alias, 'area_pcodes')} && ARRAY(SELECT a.pcode FROM areas a WHERE ST_Intersects(a.rep_point, ${envelope}))
-        AND ST_Intersects(setu_approximate_point(${col(alias, 'area_pcodes')}), ${envelope})))`
+        AND ST_Intersects(${approximatePoint(col(alias, 'area_pcodes'))}, ${envelope})))`
 }
 
 /**
@@ -104,8 +113,8 @@ export function shownProviderSnapshot(snapshot: SQL, viewer: Viewer): SQL {
   const own = viewer.exact === 'own' ? sql` OR s.v->>'organisation_id' = (${viewer.organisationId}::uuid)::text` : sql``
   return sql`(SELECT CASE WHEN s.v IS NULL OR s.v->>'location_visibility' = 'exact'${own} THEN s.v
       ELSE s.v || jsonb_build_object('address', NULL, 'location',
-        CASE WHEN s.v->>'location_visibility' = 'approximate' THEN ST_AsGeoJSON(setu_approximate_point(
-          ARRAY(SELECT jsonb_array_elements_text(s.v->'area_pcodes'))))::jsonb END)
+        CASE WHEN s.v->>'location_visibility' = 'approximate' THEN ST_AsGeoJSON(${approximatePoint(
+          sql`ARRAY(SELECT jsonb_array_elements_text(s.v->'area_pcodes'))`)})::jsonb END)
     END FROM (SELECT ${snapshot} AS v) s)`
 }
 
