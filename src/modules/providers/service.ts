@@ -15,7 +15,7 @@ import { DEMO_ORGANISATION_ID } from '../access/keys.js'
 import { assertMayWrite, ownerForNew } from '../access/ownership.js'
 import { viewerOf } from '../access/roles.js'
 import { nearestStatement, type NearestForm } from './nearest-json.js'
-import { providersRepo, type ProviderColumns } from './repo.js'
+import { providersRepo, type ProviderColumns, type ProvidersRepo } from './repo.js'
 import { ProviderInput, type ListQuery, type NearestQuery, type Provider, type ProviderPatch } from './schemas.js'
 import { intersectsBBox, withinM } from './spatial.js'
 import { mouStatusFilter } from '../mous/repo.js'
@@ -149,6 +149,18 @@ function forbiddenRows(refused: BulkRowError[], of: number) {
   })
 }
 
+/**
+ * Locks the provider for the rest of the transaction and refuses the write: 404 when it does not exist, 403 when the
+ * actor may not write it as stored (checked before the version, so a refused caller learns nothing from a 412),
+ * 412 when If-Match names another version.
+ */
+async function lockForWrite(txRepo: ProvidersRepo, id: string, actor: Actor, ifMatch: string | undefined): Promise<void> {
+  const [stored] = await txRepo.ownersOf([id], true)
+  if (!stored) throw notFound('Provider', id)
+  assertMayWrite(actor, stored)
+  assertVersion(ifMatch, stored.version, `Provider ${id}`)
+}
+
 export function providersService(db: Db) {
   const repo = providersRepo(db)
 
@@ -245,10 +257,7 @@ export function providersService(db: Db) {
         actor,
         async (tx) => {
           const txRepo = providersRepo(tx)
-          const [stored] = await txRepo.ownersOf([id], true)
-          if (!stored) throw notFound('Provider', id)
-          assertMayWrite(actor, stored)
-          assertVersion(ifMatch, stored.version, `Provider ${id}`)
+          await lockForWrite(txRepo, id, actor, ifMatch)
           const current = (await txRepo.findById(id, SEES_ALL))!
           const organisationId =
             patch.organisation_id === undefined
@@ -277,10 +286,7 @@ export function providersService(db: Db) {
         actor,
         async (tx) => {
           const txRepo = providersRepo(tx)
-          const [stored] = await txRepo.ownersOf([id], true)
-          if (!stored) throw notFound('Provider', id)
-          assertMayWrite(actor, stored)
-          assertVersion(ifMatch, stored.version, `Provider ${id}`)
+          await lockForWrite(txRepo, id, actor, ifMatch)
           await txRepo.close(id)
         },
         'close',
