@@ -124,7 +124,7 @@ async function run(db: Db, command: Command) {
         prefix: key.prefix,
       }),
     )
-    say(`created a ${key.role} key for ${key.organisation}: keep the key now, it is not stored and cannot be shown again`)
+    say(`created a key with role ${key.role} for ${key.organisation}: keep the key now, it is not stored and cannot be shown again`)
     return
   }
   if (command.name === 'list') {
