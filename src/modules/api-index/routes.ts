@@ -22,6 +22,9 @@ export const ApiIndex = z
       referral_links: Link,
       mous: Link,
       pathways: Link,
+      keys: Link,
+      organisations: Link,
+      audit: Link,
     }),
   })
   .meta({ id: 'ApiIndex' })
@@ -41,6 +44,9 @@ const index: z.infer<typeof ApiIndex> = {
     referral_links: { href: '/v1/referral-links', title: 'Referral links and their health' },
     mous: { href: '/v1/mous', title: 'MOUs and their history' },
     pathways: { href: '/v1/pathways', title: 'Chains of healthy referral links to a service' },
+    keys: { href: '/v1/keys', title: 'API keys (admins)' },
+    organisations: { href: '/v1/organisations', title: 'Partner organisations (admins)' },
+    audit: { href: '/v1/audit', title: 'The audit trail of every write (admins)' },
   },
 }
 
