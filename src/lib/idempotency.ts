@@ -82,6 +82,13 @@ interface StoredAnswer {
 }
 
 declare module 'fastify' {
+  interface FastifyContextConfig {
+    /**
+     * false: the route ignores Idempotency-Key, because its answer must not be stored (POST /v1/keys answers a
+     * secret that setu keeps only as a hash).
+     */
+    idempotency?: boolean
+  }
   interface FastifyRequest {
     /** The Idempotency-Key this request claimed and must answer (store) or give back. */
     idempotencyClaim: Claim | null
@@ -252,7 +259,7 @@ export function registerIdempotency(app: FastifyInstance, db: Db) {
   }
 
   app.addHook('onRoute', (route) => {
-    if (![route.method].flat().includes('POST')) return
+    if (![route.method].flat().includes('POST') || route.config?.idempotency === false) return
     const hooks = route as unknown as Record<string, unknown>
     appendHook(hooks, 'preHandler', claimOrReplay)
     appendHook(hooks, 'onSend', storeAnswer)

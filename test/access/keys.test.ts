@@ -64,6 +64,25 @@ t.test('an admin creates a key; the secret is shown once, works at once, and onl
   t.not(byId.json().key, created.key, 'every key is new')
 })
 
+t.test('creating a key with an Idempotency-Key stores no answer: the secret exists only in the one response', async (t) => {
+  const { app, db } = await buildTestApp(t)
+  const create = () =>
+    app.inject({ method: 'POST', url: '/v1/keys', headers: { 'idempotency-key': 'key-once' }, payload: { organisation: 'setu-demo', role: 'viewer' } })
+  const first = await create()
+  t.equal(first.statusCode, 201)
+  const secret: string = first.json().key
+  const stored = await db.execute<{ n: number }>(
+    sql`SELECT count(*)::int AS n FROM idempotency_keys WHERE body LIKE ${`%${secret}%`} OR key = 'key-once'`,
+  )
+  t.equal(stored.rows[0].n, 0, 'no idempotency row, so no copy of the secret')
+  const audit = await db.execute<{ n: number }>(sql`SELECT count(*)::int AS n FROM audit_log WHERE after::text LIKE ${`%${secret.slice(12)}%`}`)
+  t.equal(audit.rows[0].n, 0, 'nor in the audit trail')
+  const second = await create()
+  t.equal(second.statusCode, 201, 'a retry creates another key (documented: revoke the stray one)')
+  t.not(second.json().key, secret)
+  t.notOk(second.headers['idempotent-replayed'])
+})
+
 t.test('editor keys limited to areas: each area must exist; other roles take no areas', async (t) => {
   const { app, db } = await buildTestApp(t)
   await insertArea(db, { pcode: 'BD40', name_en: 'Khulna', country: 'BGD', admin_level: 1, bbox: [88.5, 21.5, 90, 24] })

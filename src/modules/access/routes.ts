@@ -24,14 +24,17 @@ export const keyRoutes: FastifyPluginAsyncZod<{ access: AccessService }> = async
   app.post(
     '/',
     {
-      config: admin,
+      // The answer holds the key, which must never be stored, so it cannot be kept for a retry.
+      config: { ...admin, idempotency: false },
       schema: {
         tags,
         summary: 'Create an API key',
         description:
           'A key for an organisation (by organisation_id or by name; it must exist: 422 otherwise) with one role. ' +
           'The answer carries the key itself in `key`, the only time it is shown: setu keeps only its SHA-256 hash. ' +
-          'areas limits an editor key to providers inside those areas (each must exist: 422; other roles: 422).',
+          'areas limits an editor key to providers inside those areas (each must exist: 422; other roles: 422). ' +
+          'Idempotency-Key is not honoured here: the answer holds the secret, which setu never stores; after a failed ' +
+          'attempt, list the keys and revoke a stray one.',
         body: CreateApiKey,
         response: { 201: CreatedApiKey, ...problemResponses(400, 422) },
       },
