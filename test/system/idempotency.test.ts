@@ -193,6 +193,9 @@ t.test('a malformed key is a 400 and claims nothing', async (t) => {
   t.equal((await app.inject(post('x'.repeat(255), provider('Long Key Clinic')))).statusCode, 201, '255 characters are fine')
 })
 
+// POST /v1/keys alone leaves the header out: its answer holds the new key's secret, which is never stored.
+const NOT_REPLAYED = ['/v1/keys']
+
 t.test('every POST documents Idempotency-Key and its 409 and 422 answers', async (t) => {
   const { app } = await buildTestApp(t)
   const doc = (await app.inject({ url: '/openapi.json' })).json() as {
@@ -201,7 +204,12 @@ t.test('every POST documents Idempotency-Key and its 409 and 422 answers', async
   const posts = Object.entries(doc.paths).flatMap(([path, item]) => (item.post ? [[path, item.post] as const] : []))
   t.ok(posts.length >= 4, `${posts.length} POST operations`)
   for (const [path, op] of posts) {
-    t.ok(op.parameters?.some((p) => p.in === 'header' && p.name.toLowerCase() === 'idempotency-key'), `POST ${path}: the header`)
+    const documented = op.parameters?.some((p) => p.in === 'header' && p.name.toLowerCase() === 'idempotency-key') ?? false
+    if (NOT_REPLAYED.includes(path)) {
+      t.notOk(documented, `POST ${path}: does not offer the header`)
+      continue
+    }
+    t.ok(documented, `POST ${path}: the header`)
     t.ok(op.responses['409'] && op.responses['422'], `POST ${path}: 409 and 422`)
   }
 })
