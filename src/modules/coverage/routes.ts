@@ -1,11 +1,10 @@
 import type { FastifyRequest } from 'fastify'
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod'
-import { stringify } from 'csv-stringify/sync'
 import { FeatureCollection, GEOJSON_MEDIA_TYPE } from '../../lib/geojson.js'
 import { problemResponses } from '../../lib/problem.js'
 import { viewerOf } from '../access/roles.js'
 import type { CoverageService } from './service.js'
-import { Coverage, CoverageCsv, CoverageQuery, CSV_MEDIA_TYPE, flatColumns, METRICS, type CoverageFormat } from './schemas.js'
+import { Coverage, CoverageCsv, CoverageQuery, CSV_MEDIA_TYPE, type CoverageFormat } from './schemas.js'
 
 /** format wins; else an Accept header that names CSV or GeoJSON; else JSON. */
 function formatOf(request: FastifyRequest, format?: CoverageFormat): CoverageFormat {
@@ -20,40 +19,6 @@ function formatOf(request: FastifyRequest, format?: CoverageFormat): CoverageFor
 function fileName(q: CoverageQuery, extension: string): string {
   const parts = ['coverage', q.country, `level${q.admin_level}`, q.parent, q.category].filter(Boolean) as string[]
   return `${parts.map((p) => p.replace(/[^A-Za-z0-9_-]+/g, '_')).join('-')}.${extension}`
-}
-
-/** One flat record per area: the CSV row and the GeoJSON properties. */
-function flatRecords(coverage: Coverage): Record<string, string | number | boolean | null>[] {
-  return coverage.items.map((a) => {
-    const record: Record<string, string | number | boolean | null> = {
-      pcode: a.pcode,
-      name_en: a.name_en,
-      name_local: a.name_local,
-      parent_pcode: a.parent_pcode,
-      admin_level: a.admin_level,
-    }
-    for (const c of coverage.categories) for (const m of METRICS) record[`${c}_${m}`] = a.categories[c]?.[m] ?? null
-    return record
-  })
-}
-
-export function coverageCsv(coverage: Coverage): string {
-  return stringify(flatRecords(coverage), {
-    bom: true,
-    header: true,
-    columns: flatColumns(coverage.categories),
-    record_delimiter: 'windows',
-    cast: { boolean: (v) => (v ? 'true' : 'false') },
-  })
-}
-
-/** The FeatureCollection as text: the polygons arrive from PostGIS as GeoJSON text and are not parsed again. */
-export function coverageGeoJson(coverage: Coverage, geometries: Map<string, string>): string {
-  const records = flatRecords(coverage)
-  const features = records.map(
-    (r) => `{"type":"Feature","id":${JSON.stringify(r.pcode)},"geometry":${geometries.get(String(r.pcode)) ?? 'null'},"properties":${JSON.stringify(r)}}`,
-  )
-  return `{"type":"FeatureCollection","features":[${features.join(',')}],"numberReturned":${features.length}}`
 }
 
 export const coverageRoutes: FastifyPluginAsyncZod<{ coverage: CoverageService }> = async (app, { coverage }) => {
@@ -95,19 +60,20 @@ export const coverageRoutes: FastifyPluginAsyncZod<{ coverage: CoverageService }
       const q = request.query
       const viewer = viewerOf(request.caller)
       const format = formatOf(request, q.format)
-      if (format === 'json') return coverage.coverage(q, viewer)
+      // The answer comes as text, kept with the cached answer: serializing 25,000 metrics again for every request
+      // would cost more than serving them from the cache.
+      const body = await coverage.coverageText(q, viewer, format)
+      if (format === 'json') return reply.type('application/json; charset=utf-8').send(body)
       if (format === 'csv') {
-        const body = coverageCsv(await coverage.coverage(q, viewer))
         return reply
           .type(`${CSV_MEDIA_TYPE}; charset=utf-8; header=present`)
           .header('content-disposition', `attachment; filename="${fileName(q, 'csv')}"`)
           .send(body)
       }
-      const { coverage: answer, geometries } = await coverage.coverageWithGeometry(q, viewer)
       return reply
         .type(GEOJSON_MEDIA_TYPE)
         .header('content-disposition', `attachment; filename="${fileName(q, 'geojson')}"`)
-        .send(coverageGeoJson(answer, geometries))
+        .send(body)
     },
   )
 }

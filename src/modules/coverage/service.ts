@@ -1,36 +1,56 @@
-// Coverage answers and their cache. A coverage answer for a whole country's unions costs about a second of database
-// time, and analysts ask the same few questions again and again; the data changes rarely. Each server process keeps
-// its recent answers in memory, each stamped with the fingerprint of the data it was computed from (repo.ts
-// dataVersionSql: today, and row count and xmin sum of providers, MOUs and areas). Every request reads the current
-// fingerprint in a read-only REPEATABLE READ transaction; when it matches, the kept answer is returned, otherwise the
-// coverage statement runs in that same snapshot, so the answer and its fingerprint always describe the same data.
+// Coverage answers and their cache. A coverage answer for a whole country's unions costs seconds of database time,
+// analysts ask the same few questions again and again, and the data changes rarely. Each server process keeps its
+// recent answers in memory (the rendered JSON, CSV or GeoJSON text, so a hit costs no serializing), each stamped
+// with what it was computed from:
+// - the database snapshot (repo.ts currentSnapshot): while no transaction anywhere in the cluster has committed or
+//   begun writing, a new statement sees the same data, so an equal snapshot is a hit without reading any table;
+// - the data fingerprint (repo.ts dataVersionSql: today, and row count and xmin sum of providers, MOUs and areas):
+//   when the snapshot has moved, the fingerprint is read in a read-only REPEATABLE READ transaction; if it matches,
+//   the kept answer holds (some other table changed), otherwise the coverage statement runs in that same snapshot,
+//   so an answer and its fingerprint always describe the same data.
 // A write by any process, script or hand-written SQL changes the fingerprint, so no process serves an answer older
 // than the data, and nothing has to notify anyone.
 import type { Db, Executor } from '../../db/client.js'
 import type { Viewer } from '../../lib/location-visibility.js'
 import { badRequest, notFound } from '../../lib/problem.js'
 import { CATEGORIES } from '../../lib/vocabulary.js'
-import { coverageRows, dataVersion, findParent, simplifiedGeometries, type CoverageRow } from './repo.js'
-import type { AreaCoverage, CategoryCoverage, Coverage, CoverageQuery } from './schemas.js'
+import { coverageCsv, coverageGeoJson } from './formats.js'
+import { coverageRows, currentSnapshot, dataVersion, findParent, simplifiedGeometries, type CoverageRow } from './repo.js'
+import type { AreaCoverage, CategoryCoverage, Coverage, CoverageFormat, CoverageQuery } from './schemas.js'
 
-/** Answers kept per process; the oldest used goes first. An answer for 5,160 unions is about 2 MB. */
-const MAX_CACHED = 32
+/** Answers kept per process, of each kind; the least recently used goes first. 5,160 unions are about 2.6 MB of JSON. */
+const MAX_CACHED = 16
+
+interface Entry<V> {
+  version: string
+  snapshot: string
+  value: V
+}
 
 class Lru<V> {
-  private readonly entries = new Map<string, { version: string; value: V }>()
+  private readonly entries = new Map<string, Entry<V>>()
   constructor(private readonly max: number) {}
-  get(key: string, version: string): V | undefined {
+  /** The value if it was computed or last confirmed under this snapshot. */
+  atSnapshot(key: string, snapshot: string): V | undefined {
     const hit = this.entries.get(key)
-    if (!hit) return undefined
+    return hit?.snapshot === snapshot ? this.touch(key, hit) : undefined
+  }
+  /** The value if it was computed from data of this fingerprint; then it holds under `snapshot` too. */
+  atVersion(key: string, version: string, snapshot: string): V | undefined {
+    const hit = this.entries.get(key)
+    if (hit?.version !== version) return undefined
+    hit.snapshot = snapshot
+    return this.touch(key, hit)
+  }
+  set(key: string, entry: Entry<V>) {
     this.entries.delete(key)
-    if (hit.version !== version) return undefined
+    this.entries.set(key, entry)
+    while (this.entries.size > this.max) this.entries.delete(this.entries.keys().next().value!)
+  }
+  private touch(key: string, hit: Entry<V>): V {
+    this.entries.delete(key)
     this.entries.set(key, hit)
     return hit.value
-  }
-  set(key: string, version: string, value: V) {
-    this.entries.delete(key)
-    this.entries.set(key, { version, value })
-    while (this.entries.size > this.max) this.entries.delete(this.entries.keys().next().value!)
   }
 }
 
@@ -61,11 +81,24 @@ export interface CoverageSettings {
 
 export function coverageService(db: Db, { staleMonths }: CoverageSettings) {
   const answers = new Lru<Coverage>(MAX_CACHED)
-  const geometries = new Lru<Map<string, string>>(8)
+  const texts = new Lru<string>(MAX_CACHED)
 
-  /** fn in a read-only snapshot, with the fingerprint of the data that snapshot sees. */
-  const inSnapshot = <T>(fn: (tx: Executor, version: string) => Promise<T>) =>
-    db.transaction(async (tx) => fn(tx, await dataVersion(tx)), { isolationLevel: 'repeatable read', accessMode: 'read only' })
+  /** The kept value for key, or compute(tx, version, snapshot) in a read-only snapshot of its own. */
+  async function cached<V>(cache: Lru<V>, key: string, compute: (tx: Executor, version: string, snapshot: string) => Promise<V>): Promise<V> {
+    const quick = cache.atSnapshot(key, await currentSnapshot(db))
+    if (quick !== undefined) return quick
+    return db.transaction(
+      async (tx) => {
+        const { version, snapshot } = await dataVersion(tx)
+        const kept = cache.atVersion(key, version, snapshot)
+        if (kept !== undefined) return kept
+        const value = await compute(tx, version, snapshot)
+        cache.set(key, { version, snapshot, value })
+        return value
+      },
+      { isolationLevel: 'repeatable read', accessMode: 'read only' },
+    )
+  }
 
   async function checkParent(q: CoverageQuery) {
     if (!q.parent) return
@@ -78,24 +111,20 @@ export function coverageService(db: Db, { staleMonths }: CoverageSettings) {
     }
   }
 
-  async function coverageIn(tx: Executor, version: string, q: CoverageQuery, viewer: Viewer): Promise<Coverage> {
-    const key = JSON.stringify([q.country, q.admin_level, q.parent ?? null, q.category ?? null, q.gap_km, viewerKey(viewer)])
-    const kept = answers.get(key, version)
+  const selectionKey = (q: CoverageQuery, viewer: Viewer) => [q.country, q.admin_level, q.parent ?? null, q.category ?? null, q.gap_km, viewerKey(viewer)]
+
+  /** The coverage object, from the cache or computed in tx (whose fingerprint is version). */
+  async function coverageIn(tx: Executor, version: string, snapshot: string, q: CoverageQuery, viewer: Viewer): Promise<Coverage> {
+    const key = JSON.stringify(selectionKey(q, viewer))
+    const kept = answers.atVersion(key, version, snapshot)
     if (kept) return kept
     const rows = await coverageRows(
       tx,
-      {
-        country: q.country,
-        adminLevel: q.admin_level,
-        parent: q.parent,
-        categories: q.category ? [q.category] : CATEGORIES,
-        gapKm: q.gap_km,
-        staleMonths,
-      },
+      { country: q.country, adminLevel: q.admin_level, parent: q.parent, categories: q.category ? [q.category] : CATEGORIES, gapKm: q.gap_km, staleMonths },
       viewer,
     )
     const coverage = toCoverage(q, rows)
-    answers.set(key, version, coverage)
+    answers.set(key, { version, snapshot, value: coverage })
     return coverage
   }
 
@@ -103,21 +132,19 @@ export function coverageService(db: Db, { staleMonths }: CoverageSettings) {
     /** The coverage of the areas the query selects, as `viewer` may see it. */
     async coverage(q: CoverageQuery, viewer: Viewer): Promise<Coverage> {
       await checkParent(q)
-      return inSnapshot((tx, version) => coverageIn(tx, version, q, viewer))
+      return cached(answers, JSON.stringify(selectionKey(q, viewer)), (tx, version, snapshot) => coverageIn(tx, version, snapshot, q, viewer))
     },
 
-    /** The coverage and each area's polygon (GeoJSON text), simplified to q.simplify metres. */
-    async coverageWithGeometry(q: CoverageQuery, viewer: Viewer): Promise<{ coverage: Coverage; geometries: Map<string, string> }> {
+    /** The same, rendered: JSON text, CSV (with its byte-order mark) or GeoJSON with polygons simplified by q.simplify metres. */
+    async coverageText(q: CoverageQuery, viewer: Viewer, format: CoverageFormat): Promise<string> {
       await checkParent(q)
-      return inSnapshot(async (tx, version) => {
-        const coverage = await coverageIn(tx, version, q, viewer)
-        const key = JSON.stringify([q.country, q.admin_level, q.parent ?? null, q.simplify])
-        let shapes = geometries.get(key, version)
-        if (!shapes) {
-          shapes = await simplifiedGeometries(tx, coverage.items.map((a) => a.pcode), q.country, q.simplify)
-          geometries.set(key, version, shapes)
-        }
-        return { coverage, geometries: shapes }
+      const key = JSON.stringify([format, ...selectionKey(q, viewer), format === 'geojson' ? q.simplify : null])
+      return cached(texts, key, async (tx, version, snapshot) => {
+        const coverage = await coverageIn(tx, version, snapshot, q, viewer)
+        if (format === 'json') return JSON.stringify(coverage)
+        if (format === 'csv') return coverageCsv(coverage)
+        const shapes = await simplifiedGeometries(tx, coverage.items.map((a) => a.pcode), q.country, q.simplify)
+        return coverageGeoJson(coverage, shapes)
       })
     },
   }
