@@ -39,6 +39,8 @@ import { accessService } from './modules/access/service.js'
 import { keyRoutes, organisationRoutes } from './modules/access/routes.js'
 import { auditService } from './modules/audit/service.js'
 import { auditRoutes, providerHistoryRoutes } from './modules/audit/routes.js'
+import { coverageService } from './modules/coverage/service.js'
+import { coverageRoutes } from './modules/coverage/routes.js'
 
 export interface AppDeps {
   db: Db
@@ -134,6 +136,7 @@ export async function buildApp(config: AppConfig, { db, logger, authenticator = 
   const audit = auditService(db)
   await app.register(auditRoutes, { prefix: '/v1/audit', audit })
   await app.register(providerHistoryRoutes, { prefix: '/v1/providers', audit })
+  await app.register(coverageRoutes, { prefix: '/v1/coverage', coverage: coverageService(db, { staleMonths: health.staleMonths }) })
 
   return app
 }

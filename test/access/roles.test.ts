@@ -341,6 +341,10 @@ const cases: Case[] = [
   { op: 'GET /v1/organisations/{id}', expect: adminOnly(200), request: (c) => get(`/v1/organisations/${c.callers.orgB}`) },
   { op: 'POST /v1/organisations', expect: adminOnly(201), request: (c) => ({ method: 'POST', url: '/v1/organisations', payload: { name: `roles test org ${c.unique()}` } }) },
   { op: 'GET /v1/audit', expect: adminOnly(200), request: () => get('/v1/audit') },
+
+  // Coverage (issue 9): analysts and admins.
+  { op: 'GET /v1/coverage', expect: { ...adminOnly(200), analyst: 200 }, request: () => get('/v1/coverage?country=BGD&admin_level=2&parent=BD40') },
+  { op: 'GET /v1/coverage', label: 'as CSV', expect: { ...adminOnly(200), analyst: 200 }, request: () => get('/v1/coverage?country=BGD&admin_level=3&format=csv') },
 ]
 
 async function setUpFixtures(db: Db, callers: Callers) {

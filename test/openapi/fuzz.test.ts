@@ -384,6 +384,9 @@ const plans: Record<string, Plan> = {
       }),
   },
   'GET /v1/providers/{id}/history': { valid: (fx) => spec({ path: { id: fx.patched }, query: { order: 'oldest', limit: '10' } }) },
+  'GET /v1/coverage': {
+    valid: () => spec({ query: { country: 'BGD', admin_level: '2', parent: 'BD40', category: 'legal', gap_km: '25', simplify: '100', format: 'json' } }),
+  },
   'GET /v1/pathways': {
     valid: (fx) => spec({ query: { from: fx.focal, category: 'legal', max_hops: '3', limit: '5' } }),
     companions: { lat: { from: undefined, lon: '89.2' }, lon: { from: undefined, lat: '23.1' } },

@@ -1,0 +1,162 @@
+// Coverage of every union of Bangladesh: the real boundaries of ../shared/data (8 / 64 / 544 / 5,160 areas) imported
+// into a scratch database with the project's importer, N synthetic providers (unevenly spread over the unions, so
+// some have none; 1-3 categories, 90 % active, a third with a signed MOU, verification and funding dates of every
+// age), then GET /v1/coverage?country=BGD&admin_level=4 through the production app (buildApp, app.inject) as an
+// analyst: cold (the statement runs; each round with another gap_km, so nothing is cached) and cached (the data
+// fingerprint is read and the kept answer served), JSON and CSV, and the GeoJSON polygons once.
+// Usage: npm run bench:coverage -- [--n 100000] [--rounds 3] [--geojson]
+import { existsSync, readFileSync } from 'node:fs'
+import { loadavg } from 'node:os'
+import path from 'node:path'
+import { parseArgs } from 'node:util'
+import { sql } from 'drizzle-orm'
+import { buildApp } from '../src/app.js'
+import { DEMO_ORGANISATION_ID, keysRepo } from '../src/modules/access/keys.js'
+import { importAreas, type AreaImportOptions } from '../src/modules/areas/import.js'
+import { dataVersionSql } from '../src/modules/coverage/repo.js'
+import { scratchDatabase } from './scratch.js'
+
+const { values } = parseArgs({
+  options: {
+    n: { type: 'string', default: '100000' },
+    rounds: { type: 'string', default: '3' },
+    geojson: { type: 'boolean', default: false },
+  },
+})
+const N = Number(values.n)
+const ROUNDS = Number(values.rounds)
+if (!(N >= 1) || !(ROUNDS >= 1)) throw new Error('need --n ≥ 1 and --rounds ≥ 1')
+
+const BOUNDARIES = path.resolve(import.meta.dirname, '..', '..', 'shared', 'data', 'boundaries')
+const SOURCE = 'BBS via OCHA COD-AB (bangladesh R package)'
+// The options test/areas/shared-boundaries.test.ts and bench/bulk.ts import these files with.
+const LOADS: { file: string; options: AreaImportOptions }[] = [
+  { file: 'BGD_ADM1.geojson', options: { country: 'BGD', level: 1, codeField: 'ADM1_PCODE', nameField: 'Division', codePrefix: 'BD', source: SOURCE } },
+  { file: 'BGD_ADM2.geojson', options: { country: 'BGD', level: 2, codeField: 'ADM2_PCODE', nameField: 'District', parentField: 'ADM1_PCODE', codePrefix: 'BD', source: SOURCE } },
+  { file: 'BGD_ADM3.geojson', options: { country: 'BGD', level: 3, codeField: 'ADM3_PCODE', nameField: 'Upazila', parentField: 'ADM2_PCODE', codePrefix: 'BD', source: SOURCE } },
+  { file: 'BGD_ADM4.geojson', options: { country: 'BGD', level: 4, codeField: 'ADM4_PCODE', nameField: 'Union', parentField: 'ADM3_PCODE', codePrefix: 'BD', source: SOURCE } },
+]
+const missing = LOADS.map((l) => l.file).filter((f) => !existsSync(path.join(BOUNDARIES, f)))
+if (missing.length) {
+  console.error(`bench:coverage needs the shared boundary data set in ${BOUNDARIES} (missing: ${missing.join(', ')}); see its README.`)
+  process.exit(2)
+}
+
+const seconds = (since: number) => (performance.now() - since) / 1000
+const ms = (since: number) => performance.now() - since
+const load = () => loadavg().map((l) => l.toFixed(2)).join(' ')
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]
+
+const database = await scratchDatabase()
+const db = database.db
+try {
+  console.log(`load average at start: ${load()}`)
+  const t0 = performance.now()
+  for (const { file, options } of LOADS) {
+    const report = await importAreas(db, JSON.parse(readFileSync(path.join(BOUNDARIES, file), 'utf8')), options)
+    if (report.rejected.length) throw new Error(`${file}: ${report.rejected.length} features rejected`)
+  }
+  const { rows: levels } = await db.execute<{ admin_level: number; n: number }>(
+    sql`SELECT admin_level, count(*)::int AS n FROM areas WHERE country = 'BGD' GROUP BY 1 ORDER BY 1`,
+  )
+  console.log(`BGD areas by level: ${levels.map((l) => `${l.admin_level}: ${l.n}`).join(', ')}; import ${seconds(t0).toFixed(1)} s`)
+
+  // Points inside the unions, 0 to 2× the mean per union (seeded), each with its union and the union's parents as
+  // area_pcodes (what a write computes, without 100,000 point-in-polygon lookups).
+  const t1 = performance.now()
+  await db.transaction(async (tx) => {
+    await tx.execute(sql`SELECT setseed(0.42)`)
+    await tx.execute(sql`
+      WITH unions AS (
+        SELECT u.pcode, u.geom, ARRAY[d1.pcode, d2.pcode, d3.pcode, u.pcode] AS pcodes,
+               floor(random() * 2.2 * ${N}::float8 / count(*) OVER ())::int AS k
+        FROM areas u JOIN areas d3 ON d3.pcode = u.parent_pcode JOIN areas d2 ON d2.pcode = d3.parent_pcode
+        JOIN areas d1 ON d1.pcode = d2.parent_pcode
+        WHERE u.country = 'BGD' AND u.admin_level = 4
+      ), pts AS (
+        SELECT pcodes, (ST_Dump(ST_GeneratePoints(geom, k, 42))).geom AS pt FROM unions WHERE k > 0
+      ), numbered AS (
+        SELECT row_number() OVER () AS g, pcodes, pt, random() AS r1, random() AS r2, random() AS r3 FROM pts LIMIT ${N}::int
+      )
+      INSERT INTO providers (name, search_text, kind, categories, location, area_pcodes, status, verified_on, funded_until,
+                             location_visibility, organisation_id)
+      SELECT 'Bench provider ' || g, 'bench provider ' || g, 'ngo',
+             (ARRAY['health','legal','counselling','shelter','livelihood'])[1 + (g % 5)::int] ||
+               CASE WHEN r1 < 0.5 THEN ARRAY[(ARRAY['health','legal','counselling','shelter','livelihood'])[1 + ((g + 1) % 5)::int]] ELSE '{}' END ||
+               CASE WHEN r1 < 0.2 THEN ARRAY[(ARRAY['health','legal','counselling','shelter','livelihood'])[1 + ((g + 3) % 5)::int]] ELSE '{}' END,
+             pt, pcodes,
+             CASE WHEN r2 < 0.9 THEN 'active' ELSE 'suspended' END,
+             CASE WHEN r3 < 0.1 THEN NULL ELSE current_date - (r3 * 900)::int END,
+             CASE WHEN r1 < 0.3 THEN current_date + ((r2 - 0.3) * 1000)::int END,
+             NULL, ${DEMO_ORGANISATION_ID}::uuid
+      FROM numbered`)
+    await tx.execute(sql`
+      INSERT INTO mous (provider_id, counterparty, counterparty_level, categories, status, signed_on, expires_on)
+      SELECT id, 'Bench counterparty', 'national', categories[1:1], 'signed', current_date - 400,
+             CASE WHEN random() < 0.8 THEN current_date + 300 ELSE current_date - 10 END
+      FROM providers WHERE random() < 0.33`)
+  })
+  await db.execute(sql`VACUUM (ANALYZE) providers`)
+  await db.execute(sql`VACUUM (ANALYZE) mous`)
+  await db.execute(sql`VACUUM (ANALYZE) areas`)
+  const { rows: counts } = await db.execute<{ p: number; m: number }>(sql`SELECT (SELECT count(*) FROM providers)::int AS p, (SELECT count(*) FROM mous)::int AS m`)
+  console.log(`loaded ${counts[0].p.toLocaleString('en')} providers and ${counts[0].m.toLocaleString('en')} MOUs in ${seconds(t1).toFixed(1)} s`)
+
+  const app = await buildApp({ LOG_LEVEL: 'silent', BODY_LIMIT_BYTES: 1 << 20, RATE_LIMIT_PER_MINUTE: 0 }, { db })
+  const { key } = await keysRepo(db).createKey({ organisationId: DEMO_ORGANISATION_ID, role: 'analyst' })
+  const headers = { authorization: `Bearer ${key}` }
+  const ask = async (url: string) => {
+    const start = performance.now()
+    const res = await app.inject({ url, headers })
+    if (res.statusCode !== 200) throw new Error(`${url}: ${res.statusCode} ${res.body.slice(0, 300)}`)
+    return { ms: ms(start), bytes: res.rawPayload.length, body: res }
+  }
+  const url = (gap: number, extra = '') => `/v1/coverage?country=BGD&admin_level=4&gap_km=${gap}${extra}`
+
+  // Warm the process (first request compiles the route's validators) and the database's buffers.
+  await ask('/v1/coverage?country=BGD&admin_level=1&gap_km=1')
+  const cold: number[] = []
+  for (let i = 0; i < ROUNDS; i++) {
+    const r = await ask(url(20 + i))
+    cold.push(r.ms)
+    if (i === 0) {
+      const items = r.body.json().items as Array<{ categories: Record<string, { gap: boolean }> }>
+      const gaps = items.filter((a) => Object.values(a.categories).some((c) => c.gap)).length
+      console.log(`answer: ${items.length} unions × 5 categories, ${(r.bytes / 1e6).toFixed(1)} MB JSON; ${gaps} unions with a gap in some category`)
+    }
+  }
+  console.log(`cold (the statement runs), JSON, load ${load()}: ${cold.map((x) => x.toFixed(0)).join(', ')} ms; median ${median(cold).toFixed(0)} ms`)
+
+  const cached: number[] = []
+  for (let i = 0; i < 20; i++) cached.push((await ask(url(20))).ms)
+  console.log(`cached, JSON, load ${load()}: median ${median(cached).toFixed(1)} ms, max ${Math.max(...cached).toFixed(1)} ms (20 requests)`)
+
+  const csv: number[] = []
+  for (let i = 0; i < 10; i++) csv.push((await ask(url(20, '&format=csv'))).ms)
+  console.log(`cached, CSV: median ${median(csv).toFixed(1)} ms`)
+
+  const fingerprint: number[] = []
+  for (let i = 0; i < 20; i++) {
+    const start = performance.now()
+    await db.execute(dataVersionSql)
+    fingerprint.push(ms(start))
+  }
+  console.log(`the data fingerprint alone (cache check): median ${median(fingerprint).toFixed(1)} ms`)
+
+  // A write invalidates: the next request runs the statement again.
+  await db.execute(sql`UPDATE providers SET verified_on = current_date WHERE id = (SELECT id FROM providers LIMIT 1)`)
+  const after = await ask(url(20))
+  console.log(`after a provider write: ${after.ms.toFixed(0)} ms (recomputed)`)
+
+  if (values.geojson) {
+    for (const simplify of [0, 200]) {
+      const r = await ask(url(20, `&format=geojson&simplify=${simplify}`))
+      console.log(`GeoJSON, simplify=${simplify}: ${r.ms.toFixed(0)} ms, ${(r.bytes / 1e6).toFixed(1)} MB`)
+    }
+  }
+  console.log(`load average at end: ${load()}`)
+  await app.close()
+} finally {
+  await database.drop()
+  process.exit(0)
+}

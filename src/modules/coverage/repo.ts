@@ -1,0 +1,234 @@
+// Coverage SQL: the one statement that answers a coverage request, the cheap fingerprint of the data it reads
+// (for the cache), and the topology-keeping polygon simplification of the GeoJSON output.
+import { sql, type SQL } from 'drizzle-orm'
+import type { Executor } from '../../db/client.js'
+import { shownDistance, type Viewer } from '../../lib/location-visibility.js'
+import { today } from '../../lib/today.js'
+import { CATEGORIES, type Category } from '../../lib/vocabulary.js'
+import { mouEffectiveStatus } from '../mous/repo.js'
+
+export interface CoverageSelection {
+  country: 'BGD' | 'KHM'
+  adminLevel: number
+  /** Only areas under this one (checked to exist, to be of the country and above adminLevel). */
+  parent?: string
+  categories: readonly Category[]
+  gapKm: number
+  staleMonths: number
+}
+
+export type CoverageRow = {
+  pcode: string
+  name_en: string
+  name_local: string | null
+  parent_pcode: string | null
+  admin_level: number
+  category: Category
+  active: number
+  with_mou: number
+  stale: number
+  /** As the caller is shown it: rounded to whole km when the nearest provider is masked for them. */
+  nearest_m: number | null
+  gap: boolean
+}
+
+/** A category written into the SQL text (whitelisted), so the planner matches the per-category partial index. */
+function categoryLiteral(c: Category): SQL {
+  if (!CATEGORIES.includes(c)) throw new Error(`not a category: ${c}`)
+  return sql.raw(`'${c}'`)
+}
+
+/**
+ * KNN candidates per area and category. `geography <-> geography` (what the GiST index orders by) measures on a
+ * sphere, nearest_km on the spheroid; the two differ by under 0.6 % and may swap near ties, so a few candidates
+ * are re-ranked by the spheroid distance (as the nearest query does with a wider margin: here it runs 25,000 times).
+ */
+const KNN_CANDIDATES = 4
+
+/**
+ * The nearest active provider of category `c` to each selected area's representative point, anywhere (across
+ * area and country borders): the index-driven inner query reads KNN_CANDIDATES rows off providers_nearest_<c>
+ * (its predicate `status = 'active' AND categories @> '{c}'` is written literally so the planner can prove the
+ * partial index applies), the spheroid distance re-ranks them. The shown distance goes through the one mask
+ * (location-visibility.ts), and `gap` is decided on it: a gap decided on the exact distance would let a caller who
+ * may not see it find it by bisecting gap_km.
+ */
+function nearestFor(c: Category, viewer: Viewer, gapM: SQL): SQL {
+  const literal = categoryLiteral(c)
+  const shown = shownDistance('nn', viewer, sql`nn.d`)
+  return sql`
+    SELECT sel.pcode, ${literal}::text AS category, ${shown} AS nearest_m,
+           (nn.d IS NULL OR ${shown} > ${gapM}) AS gap
+    FROM sel
+    LEFT JOIN LATERAL (
+      SELECT cand.location_visibility, cand.organisation_id, ST_Distance(cand.geog, sel.here) AS d
+      FROM (
+        SELECT p.location_visibility, p.organisation_id, (p.location::geography) AS geog
+        FROM providers p
+        WHERE p.status = 'active' AND p.categories @> ${sql.raw(`'{${c}}'`)}::text[]
+        ORDER BY (p.location::geography) <-> sel.here
+        LIMIT ${sql.raw(String(KNN_CANDIDATES))}
+      ) cand
+      ORDER BY d
+      LIMIT 1
+    ) nn ON true`
+}
+
+/**
+ * The coverage statement: one row per selected area × category. `sel` is the areas of the level (under the
+ * parent); `signed` the (provider, category) pairs an effectively signed MOU covers (mous/repo.ts's rule, set-based
+ * instead of a subquery per provider and category); `inside` counts the active providers of each area through
+ * area_pcodes (computed on write, so no point-in-polygon here), `nearest` is one LATERAL KNN per area and category.
+ */
+export function coverageSql(s: CoverageSelection, viewer: Viewer): SQL {
+  const staleBefore = sql`(${today} - make_interval(months => ${s.staleMonths}::int))::date`
+  const gapM = sql`${s.gapKm * 1000}::float8`
+  const under = s.parent
+    ? sql`AND a.pcode IN (
+        WITH RECURSIVE under (pcode, admin_level) AS (
+          SELECT u.pcode, u.admin_level FROM areas u WHERE u.pcode = ${s.parent}
+          UNION ALL
+          SELECT c.pcode, c.admin_level FROM areas c JOIN under ON c.parent_pcode = under.pcode
+          WHERE c.admin_level <= ${s.adminLevel}::int)
+        SELECT pcode FROM under)`
+    : sql``
+  // With a parent the selection is small: the area_pcodes GIN index finds its providers.
+  const providersOfSelection = s.parent ? sql`AND p.area_pcodes && (SELECT array_agg(pcode) FROM sel)` : sql``
+  const onlyCategories =
+    s.categories.length < CATEGORIES.length
+      ? sql`AND pc.category IN (${sql.join(s.categories.map(categoryLiteral), sql`, `)})`
+      : sql``
+  return sql`
+    WITH sel AS MATERIALIZED (
+      SELECT a.pcode, a.name_en, a.name_local, a.parent_pcode, a.admin_level, (a.rep_point::geography) AS here
+      FROM areas a
+      WHERE a.country = ${s.country} AND a.admin_level = ${s.adminLevel}::int ${under}
+    ),
+    signed AS MATERIALIZED (
+      SELECT DISTINCT m.provider_id, mc.category
+      FROM mous m CROSS JOIN LATERAL unnest(m.categories) AS mc (category)
+      WHERE ${mouEffectiveStatus('m')} = 'signed'
+    ),
+    inside AS (
+      SELECT ap.pcode, pc.category, count(*)::int AS active,
+             count(signed.provider_id)::int AS with_mou,
+             count(*) FILTER (WHERE p.verified_on IS NULL OR p.verified_on < ${staleBefore} OR p.funded_until < ${today})::int AS stale
+      FROM providers p
+      CROSS JOIN LATERAL unnest(p.area_pcodes) AS ap (pcode)
+      CROSS JOIN LATERAL unnest(p.categories) AS pc (category)
+      LEFT JOIN signed ON signed.provider_id = p.id AND signed.category = pc.category
+      WHERE p.status = 'active' ${providersOfSelection} ${onlyCategories}
+        AND ap.pcode IN (SELECT pcode FROM sel)
+      GROUP BY ap.pcode, pc.category
+    ),
+    nearest AS (
+      ${sql.join(
+        s.categories.map((c) => nearestFor(c, viewer, gapM)),
+        sql` UNION ALL `,
+      )}
+    )
+    SELECT sel.pcode, sel.name_en, sel.name_local, sel.parent_pcode, sel.admin_level, n.category,
+           coalesce(i.active, 0) AS active, coalesce(i.with_mou, 0) AS with_mou, coalesce(i.stale, 0) AS stale,
+           n.nearest_m, n.gap
+    FROM sel
+    JOIN nearest n ON n.pcode = sel.pcode
+    LEFT JOIN inside i ON i.pcode = n.pcode AND i.category = n.category
+    ORDER BY sel.pcode, n.category`
+}
+
+export async function coverageRows(ex: Executor, s: CoverageSelection, viewer: Viewer): Promise<CoverageRow[]> {
+  const { rows } = await ex.execute<CoverageRow>(coverageSql(s, viewer))
+  return rows.map((r) => ({ ...r, nearest_m: r.nearest_m === null ? null : Number(r.nearest_m) }))
+}
+
+/**
+ * A fingerprint of everything a coverage answer reads: today (stale, MOU expiry), and for providers, MOUs and areas
+ * the row count and the sum of the rows' xmin. Every committed INSERT, UPDATE or DELETE changes one of them (an
+ * UPDATE writes a new row version with the writing transaction's id as xmin), whoever wrote it (the API, the
+ * importer, a script, SQL by hand) and in whichever server process. Read in the same snapshot as the statement it
+ * guards, it names exactly the data that statement saw: max(updated_at) would not (a transaction that began earlier
+ * and commits later writes an older timestamp), and a sequence bumped by a trigger moves before its transaction
+ * commits. No schema change and no cost on the write path; it reads the three tables' row headers (tens of ms for
+ * 100,000 providers), so the service first compares the snapshot itself (currentSnapshot).
+ * Also returned: the snapshot it was read in.
+ */
+export const dataVersionSql = sql`
+  SELECT setu_today()::text || '@' || pg_current_snapshot()::text AS snapshot,
+    concat_ws('/', setu_today()::text,
+      (SELECT count(*) || ':' || coalesce(sum(xmin::text::bigint), 0) FROM providers),
+      (SELECT count(*) || ':' || coalesce(sum(xmin::text::bigint), 0) FROM mous),
+      (SELECT count(*) || ':' || coalesce(sum(xmin::text::bigint), 0) FROM areas)) AS version`
+
+export async function dataVersion(ex: Executor): Promise<{ snapshot: string; version: string }> {
+  const { rows } = await ex.execute<{ snapshot: string; version: string }>(dataVersionSql)
+  return rows[0]
+}
+
+/**
+ * The database snapshot (xmin:xmax:in-progress ids) a new statement would see, with the day. Two equal snapshots see
+ * exactly the same committed data, so an answer computed or checked under a snapshot still holds while the snapshot
+ * has not moved: a check that costs no table read. Any transaction that writes anything in the cluster moves it;
+ * then the fingerprint decides.
+ */
+export async function currentSnapshot(ex: Executor): Promise<string> {
+  const { rows } = await ex.execute<{ s: string }>(sql`SELECT setu_today()::text || '@' || pg_current_snapshot()::text AS s`)
+  return rows[0].s
+}
+
+export type ParentArea = {
+  pcode: string
+  country: string
+  admin_level: number
+}
+
+export async function findParent(ex: Executor, pcode: string): Promise<ParentArea | undefined> {
+  const { rows } = await ex.execute<ParentArea>(sql`SELECT pcode, country, admin_level FROM areas WHERE pcode = ${pcode}`)
+  return rows[0]
+}
+
+/** A projected CRS in metres for each country (UTM zones 46N and 48N), in which `simplify` tolerances apply. */
+export const METRIC_SRID: Record<'BGD' | 'KHM', number> = { BGD: 32646, KHM: 32648 }
+
+/**
+ * GeoJSON geometry text (MultiPolygon, 6 decimals) of each area, simplified to `toleranceM` metres with the
+ * topology kept. Simplifying each polygon on its own (ST_SimplifyPreserveTopology per area) would move a shared
+ * border differently on its two sides, leaving slivers and overlaps between neighbours; ST_CoverageSimplify, which
+ * does it right, needs PostGIS 3.4 / GEOS 3.12, newer than Debian 12's. So: the borders of all the areas, unioned
+ * (each shared border once, noded where three areas meet) and merged into edges between those nodes; each edge
+ * simplified once (Douglas-Peucker keeps its end nodes, so edges still meet); the simplified edges polygonized
+ * into faces; each face given to the area containing its interior point (area_parts, indexed) and an area's faces
+ * unioned. An area left without a face (narrower than the tolerance) keeps its own simplified polygon.
+ */
+export async function simplifiedGeometries(
+  ex: Executor,
+  pcodes: string[],
+  country: 'BGD' | 'KHM',
+  toleranceM: number,
+): Promise<Map<string, string>> {
+  if (pcodes.length === 0) return new Map()
+  const srid = sql.raw(String(METRIC_SRID[country]))
+  const list = sql`${sql.param(pcodes)}::text[]`
+  const query =
+    toleranceM === 0
+      ? sql`SELECT pcode, ST_AsGeoJSON(geom, 6) AS geometry FROM areas WHERE pcode = ANY (${list})`
+      : sql`
+    WITH a AS MATERIALIZED (SELECT pcode, ST_Transform(geom, ${srid}) AS g FROM areas WHERE pcode = ANY (${list})),
+    edges AS (SELECT (ST_Dump(ST_LineMerge(ST_Union(ST_Boundary(g))))).geom AS e FROM a),
+    faces AS (
+      SELECT (ST_Dump(f)).geom AS f
+      FROM (SELECT ST_Polygonize(ST_SimplifyPreserveTopology(e, ${toleranceM}::float8)) AS f FROM edges) x
+    ),
+    owned AS (
+      SELECT (SELECT ap.pcode FROM area_parts ap
+              WHERE ap.pcode = ANY (${list}) AND ST_Intersects(ap.geom, ST_Transform(ST_PointOnSurface(faces.f), 4326))
+              LIMIT 1) AS pcode,
+             faces.f
+      FROM faces
+    ),
+    merged AS (SELECT pcode, ST_Union(f) AS g FROM owned WHERE pcode IS NOT NULL GROUP BY pcode)
+    SELECT a.pcode,
+           ST_AsGeoJSON(ST_Multi(ST_Transform(coalesce(merged.g, ST_SimplifyPreserveTopology(a.g, ${toleranceM}::float8)), 4326)), 6) AS geometry
+    FROM a LEFT JOIN merged ON merged.pcode = a.pcode`
+  const { rows } = await ex.execute<{ pcode: string; geometry: string }>(query)
+  return new Map(rows.map((r) => [r.pcode, r.geometry]))
+}
