@@ -215,7 +215,7 @@ async function setUp(app: FastifyInstance, db: Db): Promise<Fixtures> {
 // ask are checked all the same); reveals says what the operation shows of a shelter to those who see exact
 // locations, which the positive control requires the sweep to find.
 
-type Access = 'public' | 'reader' | 'owner-history' | 'admin'
+type Access = 'public' | 'reader' | 'owner-history' | 'analyst' | 'admin'
 interface SweepOp {
   access: Access
   reveals?: 'point' | 'point and address'
@@ -327,6 +327,8 @@ const SWEEP: Record<string, SweepOp> = {
     reveals: 'point and address',
     urls: (fx) => q('/v1/audit', ['', 'entity=provider', ...shelterIds(fx).map((id) => `entity=provider&entity_id=${id}`), 'limit=5']),
   },
+  // Issue 9: counts only, no location; swept so that a shelter's point never creeps in.
+  'GET /v1/stats': { access: 'analyst', urls: () => q('/v1/stats', ['country=BGD', 'country=BGD&gap_km=2', 'country=KHM']) },
   // Not asked for by issue 8; swept when they exist.
   'GET /v1/keys/{id}': { access: 'admin', urls: (fx) => [`/v1/keys/${fx.callers.keys.viewer.id}`] },
   'GET /v1/organisations/{id}': { access: 'admin', urls: (fx) => [`/v1/organisations/${fx.callers.orgA}`] },
@@ -344,6 +346,7 @@ function allowed(access: Access, caller: CallerName): boolean {
   if (access === 'reader') return true
   // The shelters' organisation is org-a, which the viewer belongs to too: it reads their history, masked.
   if (access === 'owner-history') return ['admin', 'analyst', 'editorA', 'viewer'].includes(caller)
+  if (access === 'analyst') return caller === 'admin' || caller === 'analyst'
   return caller === 'admin'
 }
 const expectedStatus = (access: Access, caller: CallerName, path: string) =>
