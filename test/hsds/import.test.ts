@@ -271,3 +271,27 @@ t.test('ownership and the audit trail', async (t) => {
     }
   })
 })
+
+t.test('Idempotency-Key replays the report; 1,000 records in one request', async (t) => {
+  const { app, db } = await buildTestApp(t)
+  await areas(db)
+  const headers = { 'idempotency-key': 'hsds-import-1' }
+  const first = await importing(app, [service('idem-1', JESSORE)], '', headers)
+  const again = await importing(app, [service('idem-1', JESSORE)], '', headers)
+  t.same(first.json(), { created: 1, updated: 0, unchanged: 0, rejected: [] })
+  t.same(again.json(), first.json(), 'the same answer, not "unchanged"')
+  t.equal(again.headers['idempotent-replayed'], 'true')
+
+  const many = Array.from({ length: 1000 }, (_, i) =>
+    service(`bulk-${i}`, { latitude: 22.4 + (i % 40) * 0.02, longitude: 88.6 + Math.floor(i / 40) * 0.03 }, [['health', 'legal', 'shelter'][i % 3]]),
+  )
+  const started = performance.now()
+  const created = await importing(app, many)
+  const createMs = performance.now() - started
+  t.match(created.json(), { created: 1000, rejected: [] })
+  const again2 = performance.now()
+  const unchanged = await importing(app, many)
+  const unchangedMs = performance.now() - again2
+  t.match(unchanged.json(), { unchanged: 1000, created: 0, updated: 0 })
+  t.comment(`1,000 HSDS services: created in ${Math.round(createMs)} ms, re-imported unchanged in ${Math.round(unchangedMs)} ms`)
+})

@@ -26,7 +26,7 @@ import { Problem, unprocessable, type FieldError } from '../../lib/problem.js'
 import { CATEGORIES, type Category } from '../../lib/vocabulary.js'
 import type { Actor } from '../access/actor.js'
 import { DEMO_ORGANISATION_ID } from '../access/keys.js'
-import { assertMayWrite, ownerForNew } from '../access/ownership.js'
+import { assertMayWrite, ownerForNew, type OwnedProvider } from '../access/ownership.js'
 import { providersRepo } from '../providers/repo.js'
 import { ProviderInput, ProviderKind, type Provider } from '../providers/schemas.js'
 import { providersService } from '../providers/service.js'
@@ -191,103 +191,152 @@ function errorsOf(issues: ReadonlyArray<{ path: PropertyKey[]; message: string }
   })
 }
 
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i
+
+type Outcome = 'created' | 'updated' | 'unchanged' | FieldError[]
+
+/** A record read and mapped, or why it cannot be. */
+function prepare(record: unknown): { parsed: HsdsService; mapped: Mapped } | FieldError[] {
+  const parsed = HsdsService.safeParse(record)
+  if (!parsed.success) return parsed.error.issues.map((i) => ({ path: issuePath(i.path) || 'record', message: i.message }))
+  const mapped = mapService(parsed.data)
+  return 'errors' in mapped ? mapped.errors : { parsed: parsed.data, mapped }
+}
+
+/**
+ * The provider a record describes, validated: new (no current) or over the stored `current`, whose fields HSDS does
+ * not carry stay; `matchedById` when the record names the provider by its setu id (no hsds external id is added).
+ */
+function inputFor(
+  { parsed, mapped }: { parsed: HsdsService; mapped: Mapped },
+  q: HsdsImportQuery,
+  current?: Provider,
+  matchedById = false,
+): Imported | FieldError[] {
+  const categories = mapped.termCategories.length ? mapped.termCategories : q.category ? [q.category] : current?.categories
+  if (!categories?.length) {
+    return [
+      {
+        path: 'attributes',
+        message:
+          `no setu category: give the service an attribute whose taxonomy_term code or name is one of ${CATEGORIES.join(', ')} ` +
+          '(or a synonym such as legal aid, mental health, safe house), or pass the category query parameter',
+      },
+    ]
+  }
+  const { _description: description, ...raw } = mapped.raw
+  const externalIds = current ? [...current.external_ids] : []
+  if (!matchedById && !externalIds.some((e) => e.scheme === HSDS_SCHEME && e.id === mapped.id)) {
+    externalIds.push({ scheme: HSDS_SCHEME, id: mapped.id })
+  }
+  const input = {
+    ...raw,
+    kind: mapped.termKind ?? current?.kind ?? q.kind ?? 'ngo',
+    categories,
+    services: categories.map((category) => ({ category, name: mapped.raw.name, description })),
+    // Ages are the record's; genders and requirements (which HSDS does not state) stay as stored.
+    eligibility: current
+      ? { ...current.eligibility, min_age: parsed.minimum_age ?? null, max_age: parsed.maximum_age ?? null }
+      : raw.eligibility,
+    external_ids: externalIds,
+  }
+  const valid = ProviderInput.safeParse(input)
+  if (!valid.success) return errorsOf(valid.error.issues, mapped.source)
+  return Object.fromEntries(IMPORTED.map((k) => [k, valid.data[k] ?? null])) as Imported
+}
+
+/** A refusal of one record by the providers service (outside the key's areas, …) as the record's errors. */
+function refusalOf(e: unknown, source: Record<string, string>): FieldError[] {
+  if (!(e instanceof Problem) || e.status < 400 || e.status >= 500) throw e
+  return (e.extra.errors?.length ? e.extra.errors : [{ path: '', message: e.detail ?? e.title }]).map((err) => ({
+    path: err.path.startsWith('location') || e.status === 403 ? source.location : err.path || 'record',
+    message: e.detail && e.detail !== err.message ? `${err.message}: ${e.detail}` : err.message,
+  }))
+}
+
 export function hsdsImporter(db: Db) {
   const providers = providersService(db)
   const repo = providersRepo(db)
 
-  /** The provider this HSDS id was imported as, or the setu provider it was exported from. */
-  async function matchOf(hsdsId: string): Promise<{ id: string; byExternalId: boolean } | undefined> {
-    const { rows } = await db.execute<{ id: string; by_external_id: boolean }>(sql`
-      SELECT p.id, p.external_ids @> ${JSON.stringify([{ scheme: HSDS_SCHEME, id: hsdsId }])}::jsonb AS by_external_id
-      FROM providers p
-      WHERE p.external_ids @> ${JSON.stringify([{ scheme: HSDS_SCHEME, id: hsdsId }])}::jsonb
-         OR p.id::text = lower(${hsdsId})
-      ORDER BY 2 DESC, p.created_at LIMIT 1`)
-    return rows[0] ? { id: rows[0].id, byExternalId: rows[0].by_external_id } : undefined
+  /**
+   * For each HSDS id, the provider it was imported as (external id hsds:<id>, through the GIN index on
+   * external_ids), else the setu provider whose id it is (a record setu exported without an hsds id).
+   */
+  async function matchesOf(hsdsIds: string[]): Promise<Map<string, { id: string; byExternalId: boolean }>> {
+    const out = new Map<string, { id: string; byExternalId: boolean }>()
+    if (hsdsIds.length === 0) return out
+    const { rows } = await db.execute<{ hsds_id: string; id: string }>(sql`
+      SELECT x.hsds_id, m.id FROM unnest(${sql.param(hsdsIds)}::text[]) AS x (hsds_id)
+      CROSS JOIN LATERAL (
+        SELECT p.id FROM providers p
+        WHERE p.external_ids @> jsonb_build_array(jsonb_build_object('scheme', ${HSDS_SCHEME}::text, 'id', x.hsds_id))
+        ORDER BY p.created_at, p.id LIMIT 1) m`)
+    for (const r of rows) out.set(r.hsds_id, { id: r.id, byExternalId: true })
+    const uuids = hsdsIds.filter((id) => !out.has(id) && UUID.test(id))
+    if (uuids.length) {
+      const { rows: byId } = await db.execute<{ id: string }>(sql`
+        SELECT p.id::text AS id FROM providers p WHERE p.id = ANY (${sql.param(uuids.map((u) => u.toLowerCase()))}::uuid[])`)
+      const found = new Set(byId.map((r) => r.id))
+      for (const u of uuids) if (found.has(u.toLowerCase())) out.set(u, { id: u.toLowerCase(), byExternalId: false })
+    }
+    return out
   }
 
-  /** Imports one record: 'created' | 'updated' | 'unchanged', or the errors that keep it out. */
-  async function importOne(
-    record: unknown,
+  /** A matched record over its stored provider: refused unless the key may write it, then unchanged or updated. */
+  async function upsertOver(
+    prepared: { parsed: HsdsService; mapped: Mapped },
     q: HsdsImportQuery,
     actor: Actor,
-    owner: string,
-  ): Promise<'created' | 'updated' | 'unchanged' | FieldError[]> {
-    const parsed = HsdsService.safeParse(record)
-    if (!parsed.success) {
-      return parsed.error.issues.map((i) => ({ path: issuePath(i.path) || 'record', message: i.message }))
-    }
-    const mapped = mapService(parsed.data)
-    if ('errors' in mapped) return mapped.errors
-    const match = await matchOf(mapped.id)
-    let current: Provider | undefined
-    if (match) {
-      const [stored] = await repo.ownersOf([match.id])
-      try {
-        assertMayWrite(actor, stored)
-      } catch (e) {
-        if (e instanceof Problem && e.status === 403) {
-          return [{ path: 'id', message: `matches provider ${match.id}, which this key may not change: ${e.detail ?? e.title}` }]
-        }
-        throw e
-      }
-      current = await providers.get(match.id, SEES_ALL)
-    }
-    const categories = mapped.termCategories.length ? mapped.termCategories : q.category ? [q.category] : current?.categories
-    if (!categories?.length) {
-      return [
-        {
-          path: 'attributes',
-          message:
-            `no setu category: give the service an attribute whose taxonomy_term code or name is one of ${CATEGORIES.join(', ')} ` +
-            '(or a synonym such as legal aid, mental health, safe house), or pass the category query parameter',
-        },
-      ]
-    }
-    const { _description: description, ...raw } = mapped.raw
-    const externalIds = current ? [...current.external_ids] : []
-    if (!match || match.byExternalId || current === undefined) {
-      if (!externalIds.some((e) => e.scheme === HSDS_SCHEME && e.id === mapped.id)) externalIds.push({ scheme: HSDS_SCHEME, id: mapped.id })
-    }
-    const input = {
-      ...raw,
-      kind: mapped.termKind ?? current?.kind ?? q.kind ?? 'ngo',
-      categories,
-      services: categories.map((category) => ({ category, name: mapped.raw.name, description })),
-      // Ages are the record's; genders and requirements (which HSDS does not state) stay as stored.
-      eligibility: current
-        ? { ...current.eligibility, min_age: parsed.data.minimum_age ?? null, max_age: parsed.data.maximum_age ?? null }
-        : raw.eligibility,
-      external_ids: externalIds,
-    }
-    const valid = ProviderInput.safeParse(input)
-    if (!valid.success) return errorsOf(valid.error.issues, mapped.source)
-    const patch = Object.fromEntries(IMPORTED.map((k) => [k, valid.data[k] ?? null])) as Imported
+    match: { id: string; byExternalId: boolean },
+    owner: OwnedProvider,
+    current: Provider,
+  ): Promise<Outcome> {
     try {
-      if (!current) {
-        await providers.create({ ...patch, organisation_id: owner } as ProviderInput, actor)
-        return 'created'
+      assertMayWrite(actor, owner)
+    } catch (e) {
+      if (e instanceof Problem && e.status === 403) {
+        return [{ path: 'id', message: `matches provider ${match.id}, which this key may not change: ${e.detail ?? e.title}` }]
       }
-      const stored = Object.fromEntries(IMPORTED.map((k) => [k, current[k]]))
-      if (canonical(stored) === canonical(patch)) return 'unchanged'
+      throw e
+    }
+    const patch = inputFor(prepared, q, current, !match.byExternalId)
+    if (Array.isArray(patch)) return patch
+    const stored = Object.fromEntries(IMPORTED.map((k) => [k, current[k]]))
+    if (canonical(stored) === canonical(patch)) return 'unchanged'
+    try {
       await providers.update(current.id, patch, actor)
       return 'updated'
     } catch (e) {
-      // A refusal of this one record (outside the key's areas, a provider closed meanwhile…): reported, not thrown.
-      if (e instanceof Problem && e.status >= 400 && e.status < 500) {
-        return (e.extra.errors?.length ? e.extra.errors : [{ path: '', message: e.detail ?? e.title }]).map((err) => ({
-          path: err.path.startsWith('location') || e.status === 403 ? mapped.source.location : err.path || 'record',
-          message: e.detail && e.detail !== err.message ? `${err.message}: ${e.detail}` : err.message,
-        }))
-      }
-      throw e
+      return refusalOf(e, prepared.mapped.source)
+    }
+  }
+
+  /** Imports one record on its own: matched, checked, compared, then created or updated in its own transaction. */
+  async function importOne(record: unknown, q: HsdsImportQuery, actor: Actor, owner: string): Promise<Outcome> {
+    const prepared = prepare(record)
+    if (Array.isArray(prepared)) return prepared
+    const match = (await matchesOf([prepared.mapped.id])).get(prepared.mapped.id)
+    if (match) {
+      const [stored] = await repo.ownersOf([match.id])
+      return upsertOver(prepared, q, actor, match, stored, await providers.get(match.id, SEES_ALL))
+    }
+    const input = inputFor(prepared, q)
+    if (Array.isArray(input)) return input
+    try {
+      await providers.create({ ...input, organisation_id: owner } as ProviderInput, actor)
+      return 'created'
+    } catch (e) {
+      return refusalOf(e, prepared.mapped.source)
     }
   }
 
   return {
     /**
-     * Imports every record in order (a later record with the same id updates the provider an earlier one
-     * created). The caller's organisation owns new providers unless an admin names another.
+     * Imports every record. Records that match no provider and whose id occurs once are created together in one
+     * transaction (createMany: one INSERT); should that be refused (an editor's key limited to areas, with a record
+     * outside them), they are imported one by one like the rest, so that only the refused ones are rejected. The
+     * others (matches, repeated ids) go one by one in order, so that a later record with the same id updates the
+     * provider an earlier one created. New providers belong to the caller's organisation unless an admin names one.
      */
     async importHsds(records: unknown[], q: HsdsImportQuery, actor: Actor): Promise<ImportReport> {
       const owner = ownerForNew(actor, q.organisation_id, DEMO_ORGANISATION_ID)
@@ -297,13 +346,50 @@ export function hsdsImporter(db: Db) {
         ])
       }
       const report: ImportReport = { created: 0, updated: 0, unchanged: 0, rejected: [] }
-      for (const [index, record] of records.entries()) {
-        const outcome = await importOne(record, q, actor, owner)
+      const record = (index: number, outcome: Outcome) => {
         if (Array.isArray(outcome)) {
-          const id = (record as { id?: unknown } | null)?.id
+          const id = (records[index] as { id?: unknown } | null)?.id
           report.rejected.push({ index, id: typeof id === 'string' ? id : null, errors: outcome })
         } else report[outcome]++
       }
+
+      const prepared = records.map(prepare)
+      const idCount = new Map<string, number>()
+      for (const p of prepared) if (!Array.isArray(p)) idCount.set(p.mapped.id, (idCount.get(p.mapped.id) ?? 0) + 1)
+      const matches = await matchesOf([...idCount.keys()])
+      const fresh: Array<{ index: number; input: ProviderInput }> = []
+      const matched: number[] = []
+      const oneByOne: number[] = []
+      prepared.forEach((p, index) => {
+        if (Array.isArray(p)) return record(index, p)
+        if (idCount.get(p.mapped.id)! > 1) return oneByOne.push(index)
+        if (matches.has(p.mapped.id)) return matched.push(index)
+        const input = inputFor(p, q)
+        if (Array.isArray(input)) return record(index, input)
+        fresh.push({ index, input: { ...input, organisation_id: owner } as ProviderInput })
+      })
+      if (fresh.length) {
+        try {
+          await providers.createMany(fresh.map((f) => f.input), actor)
+          report.created += fresh.length
+        } catch (e) {
+          if (!(e instanceof Problem) || e.status >= 500) throw e
+          oneByOne.push(...fresh.map((f) => f.index))
+        }
+      }
+      // Matched records: their providers read in two statements, each compared, and only the changed ones written.
+      const ids = matched.map((i) => matches.get((prepared[i] as { mapped: Mapped }).mapped.id)!.id)
+      const owners = new Map((await repo.ownersOf(ids)).map((o) => [o.id, o]))
+      const currents = new Map(
+        ids.length ? (await repo.list([sql`p.id = ANY (${sql.param(ids)}::uuid[])`], ids.length, SEES_ALL)).map((c) => [c.id, c]) : [],
+      )
+      for (const index of matched) {
+        const p = prepared[index] as { parsed: HsdsService; mapped: Mapped }
+        const match = matches.get(p.mapped.id)!
+        record(index, await upsertOver(p, q, actor, match, owners.get(match.id)!, currents.get(match.id)!))
+      }
+      for (const index of oneByOne.sort((a, b) => a - b)) record(index, await importOne(records[index], q, actor, owner))
+      report.rejected.sort((a, b) => a.index - b.index)
       return report
     },
   }
