@@ -42,7 +42,8 @@ export const gapsSql = (country: string, gapM: number): SQL => sql`
            sql`, `,
          )}
   FROM areas a
-  CROSS JOIN LATERAL (SELECT ${sql.join(CATEGORIES.map((c) => sql`${nearestM(c)} AS ${sql.identifier(c)}`), sql`, `)}) n
+  -- OFFSET 0 keeps the subquery whole: pulled up, each lookup would run once per reference to its column.
+  CROSS JOIN LATERAL (SELECT ${sql.join(CATEGORIES.map((c) => sql`${nearestM(c)} AS ${sql.identifier(c)}`), sql`, `)} OFFSET 0) n
   WHERE a.country = ${country}
   GROUP BY a.admin_level ORDER BY a.admin_level`
 
