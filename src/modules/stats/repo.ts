@@ -47,54 +47,70 @@ export const gapsSql = (country: string, gapM: number): SQL => sql`
   WHERE a.country = ${country}
   GROUP BY a.admin_level ORDER BY a.admin_level`
 
-export function statsRepo(db: Executor) {
-  async function grouped(expr: SQL, where: SQL, from: SQL = sql`providers p`) {
-    const { rows } = await db.execute<{ k: string; n: number }>(sql`
-      SELECT ${expr} AS k, count(*)::int AS n FROM ${from} WHERE ${where} GROUP BY 1`)
-    return rows
-  }
+type Counted = Array<{ k: string; n: number }>
+type Totals = {
+  as_of: string
+  by_status: Counted
+  by_kind: Counted
+  by_category: Counted
+  active_by_category: Counted
+  mou: Array<{ category: string; k: string; n: number }>
+  staleness: Stats['active']['staleness']
+}
 
+/**
+ * Every total in one statement: the country's providers are found once (cp, materialised) and each count is a
+ * small aggregate over them.
+ */
+export const totalsSql = (country: string, staleMonths: number): SQL => {
+  const staleBefore = sql`(${today} - make_interval(months => ${staleMonths}::int))::date`
+  const counted = (expr: SQL, from: SQL, where: SQL = sql`true`) => sql`(
+    SELECT coalesce(json_agg(json_build_object('k', x.k, 'n', x.n)), '[]'::json)
+    FROM (SELECT ${expr} AS k, count(*)::int AS n FROM ${from} WHERE ${where} GROUP BY 1) x)`
+  const withCategories = sql`cp CROSS JOIN LATERAL unnest(cp.categories) AS c (category)`
+  return sql`
+    WITH cp AS MATERIALIZED (
+      SELECT p.id, p.status, p.kind, p.categories, p.verified_on, p.funded_until FROM providers p WHERE ${inCountry(country)})
+    SELECT ${today}::text AS as_of,
+           ${counted(sql`cp.status`, sql`cp`)} AS by_status,
+           ${counted(sql`cp.kind`, sql`cp`)} AS by_kind,
+           ${counted(sql`c.category`, withCategories)} AS by_category,
+           ${counted(sql`c.category`, withCategories, sql`cp.status = 'active'`)} AS active_by_category,
+           (SELECT coalesce(json_agg(json_build_object('category', x.category, 'k', x.k, 'n', x.n)), '[]'::json)
+            FROM (SELECT c.category, ${mouStatusForCategory(sql`cp.id`, sql`c.category`)} AS k, count(*)::int AS n
+                  FROM ${withCategories} WHERE cp.status = 'active' GROUP BY 1, 2) x) AS mou,
+           (SELECT json_build_object(
+                     'never_verified', count(*) FILTER (WHERE cp.verified_on IS NULL),
+                     'not_verified', count(*) FILTER (WHERE cp.verified_on < ${staleBefore}),
+                     'funding_ended', count(*) FILTER (WHERE cp.funded_until < ${today}),
+                     'stale', count(*) FILTER (WHERE cp.verified_on IS NULL OR cp.verified_on < ${staleBefore} OR cp.funded_until < ${today}))
+            FROM cp WHERE cp.status = 'active') AS staleness`
+}
+
+export function statsRepo(db: Executor) {
   return {
+    /** Two statements: the totals, and the gaps (one KNN lookup per area and category). */
     async stats(q: StatsQuery, staleMonths: number): Promise<Stats> {
-      const country = inCountry(q.country)
-      const active = sql`${country} AND p.status = 'active'`
-      const staleBefore = sql`(${today} - make_interval(months => ${staleMonths}::int))::date`
-      const [{ as_of }] = (await db.execute<{ as_of: string }>(sql`SELECT ${today}::text AS as_of`)).rows
-      const byStatus = await grouped(sql`p.status`, country)
-      const byKind = await grouped(sql`p.kind`, country)
-      const byCategory = await grouped(sql`c.category`, country, sql`providers p CROSS JOIN LATERAL unnest(p.categories) AS c (category)`)
-      const activeByCategory = await grouped(sql`c.category`, active, sql`providers p CROSS JOIN LATERAL unnest(p.categories) AS c (category)`)
-      const mou = await db.execute<{ category: string; k: string; n: number }>(sql`
-        SELECT c.category, ${mouStatusForCategory(sql`p.id`, sql`c.category`)} AS k, count(*)::int AS n
-        FROM providers p CROSS JOIN LATERAL unnest(p.categories) AS c (category)
-        WHERE ${active} GROUP BY 1, 2`)
-      const [staleness] = (
-        await db.execute<Stats['active']['staleness']>(sql`
-          SELECT count(*) FILTER (WHERE p.verified_on IS NULL)::int AS never_verified,
-                 count(*) FILTER (WHERE p.verified_on < ${staleBefore})::int AS not_verified,
-                 count(*) FILTER (WHERE p.funded_until < ${today})::int AS funding_ended,
-                 count(*) FILTER (WHERE p.verified_on IS NULL OR p.verified_on < ${staleBefore} OR p.funded_until < ${today})::int AS stale
-          FROM providers p WHERE ${active}`)
-      ).rows
+      const [t] = (await db.execute<Totals>(totalsSql(q.country, staleMonths))).rows
       const { rows: levels } = await db.execute<Record<string, number>>(gapsSql(q.country, q.gap_km * 1000))
-      const total = byStatus.reduce((s, r) => s + r.n, 0)
+      const total = t.by_status.reduce((s, r) => s + r.n, 0)
       return {
         country: q.country,
-        as_of,
+        as_of: t.as_of,
         stale_months: staleMonths,
         providers: {
           total,
-          by_status: tally(ProviderStatus.options, byStatus),
-          by_kind: tally(ProviderKind.options, byKind),
-          by_category: tally(CATEGORIES, byCategory),
+          by_status: tally(ProviderStatus.options, t.by_status),
+          by_kind: tally(ProviderKind.options, t.by_kind),
+          by_category: tally(CATEGORIES, t.by_category),
         },
         active: {
-          total: byStatus.find((r) => r.k === 'active')?.n ?? 0,
-          by_category: tally(CATEGORIES, activeByCategory),
+          total: t.by_status.find((r) => r.k === 'active')?.n ?? 0,
+          by_category: tally(CATEGORIES, t.active_by_category),
           mou_status: Object.fromEntries(
-            CATEGORIES.map((c) => [c, tally(PROVIDER_MOU_STATUSES, mou.rows.filter((r) => r.category === c))]),
+            CATEGORIES.map((c) => [c, tally(PROVIDER_MOU_STATUSES, t.mou.filter((r) => r.category === c))]),
           ) as Stats['active']['mou_status'],
-          staleness,
+          staleness: t.staleness,
         },
         gaps: {
           gap_km: q.gap_km,
