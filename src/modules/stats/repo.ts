@@ -1,6 +1,6 @@
 // The statements behind GET /v1/stats. A provider belongs to a country when one of its areas does.
 import { sql, type SQL } from 'drizzle-orm'
-import type { Executor } from '../../db/client.js'
+import type { Db } from '../../db/client.js'
 import { today } from '../../lib/today.js'
 import { CATEGORIES, type Category } from '../../lib/vocabulary.js'
 import { mouStatusForCategory, PROVIDER_MOU_STATUSES } from '../mous/repo.js'
@@ -87,12 +87,18 @@ export const totalsSql = (country: string, staleMonths: number): SQL => {
             FROM cp WHERE cp.status = 'active') AS staleness`
 }
 
-export function statsRepo(db: Executor) {
+export function statsRepo(db: Db) {
   return {
     /** Two statements: the totals, and the gaps (one KNN lookup per area and category). */
     async stats(q: StatsQuery, staleMonths: number): Promise<Stats> {
-      const [t] = (await db.execute<Totals>(totalsSql(q.country, staleMonths))).rows
-      const { rows: levels } = await db.execute<Record<string, number>>(gapsSql(q.country, q.gap_km * 1000))
+      // One snapshot for both, so that the totals and the gaps describe the same directory.
+      const [t, levels] = await db.transaction(
+        async (tx) => [
+          (await tx.execute<Totals>(totalsSql(q.country, staleMonths))).rows[0],
+          (await tx.execute<Record<string, number>>(gapsSql(q.country, q.gap_km * 1000))).rows,
+        ] as const,
+        { isolationLevel: 'repeatable read', accessMode: 'read only' },
+      )
       const total = t.by_status.reduce((s, r) => s + r.n, 0)
       return {
         country: q.country,
