@@ -25,6 +25,8 @@ import { systemRoutes } from './modules/system/routes.js'
 import { apiIndexRoutes } from './modules/api-index/routes.js'
 import { areaRoutes } from './modules/areas/routes.js'
 import { providerRoutes } from './modules/providers/routes.js'
+import { importRoutes } from './modules/import/routes.js'
+import { statsRoutes } from './modules/stats/routes.js'
 import { referralLinksService } from './modules/referral-links/service.js'
 import { providerReferralLinkRoutes, referralLinkRoutes } from './modules/referral-links/routes.js'
 import { mousService } from './modules/mous/service.js'
@@ -119,6 +121,7 @@ export async function buildApp(config: AppConfig, { db, logger, authenticator = 
   await app.register(apiIndexRoutes)
   await app.register(areaRoutes, { prefix: '/v1/areas', db })
   await app.register(providerRoutes, { prefix: '/v1/providers', db })
+  await app.register(importRoutes, { prefix: '/v1/providers', db })
 
   const health = { atRiskDays: config.LINK_AT_RISK_DAYS ?? 60, staleMonths: config.VERIFICATION_STALE_MONTHS ?? 12 }
   const links = referralLinksService(db, health)
@@ -129,6 +132,7 @@ export async function buildApp(config: AppConfig, { db, logger, authenticator = 
   await app.register(providerMouRoutes, { prefix: '/v1/providers', mous })
   await app.register(pathwayRoutes, { prefix: '/v1/pathways', pathways: pathwaysService(db, links, health) })
   await app.register(areaNetworkRoutes, { prefix: '/v1/areas', network: networkService(db, links) })
+  await app.register(statsRoutes, { prefix: '/v1/stats', db, staleMonths: health.staleMonths })
 
   const access = accessService(db, { forget: () => authenticator.forget() })
   await app.register(keyRoutes, { prefix: '/v1/keys', access })

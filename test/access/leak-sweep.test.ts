@@ -327,6 +327,8 @@ const SWEEP: Record<string, SweepOp> = {
     reveals: 'point and address',
     urls: (fx) => q('/v1/audit', ['', 'entity=provider', ...shelterIds(fx).map((id) => `entity=provider&entity_id=${id}`), 'limit=5']),
   },
+  // Issue 9: counts only, no location; swept so that a shelter's point never creeps in.
+  'GET /v1/stats': { access: 'analyst', urls: () => q('/v1/stats', ['country=BGD', 'country=BGD&gap_km=2', 'country=KHM']) },
   // Not asked for by issue 8; swept when they exist.
   'GET /v1/keys/{id}': { access: 'admin', urls: (fx) => [`/v1/keys/${fx.callers.keys.viewer.id}`] },
   'GET /v1/organisations/{id}': { access: 'admin', urls: (fx) => [`/v1/organisations/${fx.callers.orgA}`] },

@@ -93,6 +93,14 @@ const providerBody = (name: string, at: { lat: number; lon: number }, extra: Rec
   ...extra,
 })
 
+/** An HSDS 3.0 service as POST /v1/providers/import?format=hsds reads it. */
+const hsdsService = (id: string, at: { lat: number; lon: number }) => ({
+  id,
+  name: `HSDS service ${id}`,
+  attributes: [{ taxonomy_term: { code: 'legal' } }],
+  service_at_locations: [{ id: `sal-${id}`, location: { id: `loc-${id}`, latitude: at.lat, longitude: at.lon } }],
+})
+
 const mouBody = {
   counterparty: 'Ministry of Women and Children Affairs',
   counterparty_level: 'district',
@@ -187,6 +195,18 @@ const cases: Case[] = [
       url: '/v1/providers/bulk',
       payload: { providers: [providerBody(`Bulk in B ${c.unique()}`, IN_B), providerBody(`Bulk in A ${c.unique()}`, IN_A)] },
     }),
+  },
+  {
+    op: 'POST /v1/providers/import',
+    label: "HSDS, for the caller's organisation, inside editor B's area",
+    expect: writers(200, 'editorA', 'editorB'),
+    request: (c) => ({ method: 'POST', url: '/v1/providers/import?format=hsds', payload: [hsdsService(`roles-${c.unique()}`, IN_B)] }),
+  },
+  {
+    op: 'POST /v1/providers/import',
+    label: 'HSDS, naming org-b as the owner',
+    expect: writers(200, 'editorB'),
+    request: (c) => ({ method: 'POST', url: `/v1/providers/import?format=hsds&organisation_id=${c.callers.orgB}`, payload: [hsdsService(`roles-${c.unique()}`, IN_B)] }),
   },
   {
     op: 'PATCH /v1/providers/{id}',
@@ -329,6 +349,8 @@ const cases: Case[] = [
   { op: 'GET /v1/pathways', expect: keyed(200), request: ({ fx }) => get(`/v1/pathways?from=${fx.focalA}&category=legal`) },
 
   // Keys, organisations and the audit trail: admins only.
+  // Issue 9: analytics.
+  { op: 'GET /v1/stats', expect: { ...adminOnly(200), analyst: 200 }, request: () => get('/v1/stats?country=BGD') },
   { op: 'GET /v1/keys', expect: adminOnly(200), request: () => get('/v1/keys') },
   { op: 'GET /v1/keys/{id}', expect: adminOnly(200), request: (c) => get(`/v1/keys/${c.callers.keys.editorA.id}`) },
   { op: 'POST /v1/keys', expect: adminOnly(201), request: (c) => ({ method: 'POST', url: '/v1/keys', payload: newKeyBody(c) }) },

@@ -298,6 +298,7 @@ interface Plan {
 
 const listFormat = { limit: '10', format: 'json' }
 let organisations = 0
+let hsdsIds = 0
 const plans: Record<string, Plan> = {
   'GET /healthz': { valid: () => spec() },
   'GET /readyz': { valid: () => spec() },
@@ -326,6 +327,35 @@ const plans: Record<string, Plan> = {
   },
   'POST /v1/providers': { valid: () => spec({ body: providerBody('Fuzz New Provider') }) },
   'POST /v1/providers/bulk': { valid: () => spec({ body: { providers: [providerBody('Fuzz Bulk Provider')] } }) },
+  // A new HSDS id each time, so that every value meets the create path (matching on an id is tried by the valid ones).
+  'POST /v1/providers/import': {
+    valid: () =>
+      spec({
+        query: { format: 'hsds', category: 'legal', kind: 'ngo' },
+        body: {
+          contents: [
+            {
+              id: `fuzz-hsds-${++hsdsIds}`,
+              name: 'Fuzz HSDS Service',
+              description: 'Sessions in Bangla',
+              status: 'active',
+              email: 'fuzz@example.org',
+              url: 'https://example.org',
+              minimum_age: 12,
+              maximum_age: 60,
+              phones: [{ number: '+8801700000000' }],
+              languages: [{ code: 'bn' }],
+              attributes: [{ taxonomy_term: { code: 'legal aid', name: 'Legal aid', taxonomy: 'setu' } }],
+              organization: { id: 'fuzz-org', name: 'Fuzz Partner Directory' },
+              service_at_locations: [
+                { id: 'fuzz-sal', location: { id: 'fuzz-loc', location_type: 'physical', latitude: 23.1, longitude: 89.2, addresses: [{ address_1: 'Road 4', city: 'Jessore', country: 'BD' }] } },
+              ],
+            },
+          ],
+        },
+      }),
+  },
+  'GET /v1/stats': { valid: () => spec({ query: { country: 'BGD', gap_km: '25' } }) },
   'GET /v1/providers/{id}': { valid: (fx) => spec({ path: { id: fx.from } }) },
   'PATCH /v1/providers/{id}': { valid: (fx) => spec({ path: { id: fx.patched }, body: providerBody('Fuzz Patched') }) },
   'DELETE /v1/providers/{id}': { valid: (fx) => spec({ path: { id: fx.closed } }) },

@@ -1,0 +1,132 @@
+// The statements behind GET /v1/stats. A provider belongs to a country when one of its areas does.
+import { sql, type SQL } from 'drizzle-orm'
+import type { Db } from '../../db/client.js'
+import { today } from '../../lib/today.js'
+import { CATEGORIES, type Category } from '../../lib/vocabulary.js'
+import { mouStatusForCategory, PROVIDER_MOU_STATUSES } from '../mous/repo.js'
+import { ProviderKind, ProviderStatus } from '../providers/schemas.js'
+import type { Stats, StatsQuery } from './schemas.js'
+
+const inCountry = (country: string) =>
+  sql`EXISTS (SELECT 1 FROM areas ca WHERE ca.pcode = ANY (p.area_pcodes) AND ca.country = ${country})`
+
+/** {key: 0, …} for every key, then the counted ones. */
+function tally<K extends string>(keys: readonly K[], rows: Array<{ k: string; n: number }>): Record<K, number> {
+  const out = Object.fromEntries(keys.map((k) => [k, 0])) as Record<K, number>
+  for (const r of rows) if (r.k in out) out[r.k as K] = r.n
+  return out
+}
+
+/**
+ * The nearest active provider of `category` to the area a's representative point, in metres on the spheroid: the
+ * KNN order `<->` on location::geography with the category written as a literal, so that the planner picks the
+ * partial index providers_nearest_<category> (a bound parameter would not match its predicate).
+ */
+const nearestM = (category: Category) => {
+  const literal = sql.raw(`'{${category}}'`)
+  return sql`(SELECT ST_Distance(p.location::geography, a.rep_point::geography)
+              FROM providers p
+              WHERE p.status = 'active' AND p.categories @> ${literal}
+              ORDER BY p.location::geography <-> a.rep_point::geography
+              LIMIT 1)`
+}
+
+/**
+ * Per admin level of the country: how many areas, and for each category how many of them have no active provider of
+ * it within gapM metres of their representative point. One statement; five index-driven lookups per area.
+ */
+export const gapsSql = (country: string, gapM: number): SQL => sql`
+  SELECT a.admin_level::int AS admin_level, count(*)::int AS areas,
+         ${sql.join(
+           CATEGORIES.map((c) => sql`count(*) FILTER (WHERE n.${sql.identifier(c)} IS NULL OR n.${sql.identifier(c)} > ${gapM}::float8)::int AS ${sql.identifier(c)}`),
+           sql`, `,
+         )}
+  FROM areas a
+  -- OFFSET 0 keeps the subquery whole: pulled up, each lookup would run once per reference to its column.
+  CROSS JOIN LATERAL (SELECT ${sql.join(CATEGORIES.map((c) => sql`${nearestM(c)} AS ${sql.identifier(c)}`), sql`, `)} OFFSET 0) n
+  WHERE a.country = ${country}
+  GROUP BY a.admin_level ORDER BY a.admin_level`
+
+type Counted = Array<{ k: string; n: number }>
+type Totals = {
+  as_of: string
+  by_status: Counted
+  by_kind: Counted
+  by_category: Counted
+  active_by_category: Counted
+  mou: Array<{ category: string; k: string; n: number }>
+  staleness: Stats['active']['staleness']
+}
+
+/**
+ * Every total in one statement: the country's providers are found once (cp, materialised) and each count is a
+ * small aggregate over them.
+ */
+export const totalsSql = (country: string, staleMonths: number): SQL => {
+  const staleBefore = sql`(${today} - make_interval(months => ${staleMonths}::int))::date`
+  const counted = (expr: SQL, from: SQL, where: SQL = sql`true`) => sql`(
+    SELECT coalesce(json_agg(json_build_object('k', x.k, 'n', x.n)), '[]'::json)
+    FROM (SELECT ${expr} AS k, count(*)::int AS n FROM ${from} WHERE ${where} GROUP BY 1) x)`
+  const withCategories = sql`cp CROSS JOIN LATERAL unnest(cp.categories) AS c (category)`
+  return sql`
+    WITH cp AS MATERIALIZED (
+      SELECT p.id, p.status, p.kind, p.categories, p.verified_on, p.funded_until FROM providers p WHERE ${inCountry(country)})
+    SELECT ${today}::text AS as_of,
+           ${counted(sql`cp.status`, sql`cp`)} AS by_status,
+           ${counted(sql`cp.kind`, sql`cp`)} AS by_kind,
+           ${counted(sql`c.category`, withCategories)} AS by_category,
+           ${counted(sql`c.category`, withCategories, sql`cp.status = 'active'`)} AS active_by_category,
+           (SELECT coalesce(json_agg(json_build_object('category', x.category, 'k', x.k, 'n', x.n)), '[]'::json)
+            FROM (SELECT c.category, ${mouStatusForCategory(sql`cp.id`, sql`c.category`)} AS k, count(*)::int AS n
+                  FROM ${withCategories} WHERE cp.status = 'active' GROUP BY 1, 2) x) AS mou,
+           (SELECT json_build_object(
+                     'never_verified', count(*) FILTER (WHERE cp.verified_on IS NULL),
+                     'not_verified', count(*) FILTER (WHERE cp.verified_on < ${staleBefore}),
+                     'funding_ended', count(*) FILTER (WHERE cp.funded_until < ${today}),
+                     'stale', count(*) FILTER (WHERE cp.verified_on IS NULL OR cp.verified_on < ${staleBefore} OR cp.funded_until < ${today}))
+            FROM cp WHERE cp.status = 'active') AS staleness`
+}
+
+export function statsRepo(db: Db) {
+  return {
+    /** Two statements: the totals, and the gaps (one KNN lookup per area and category). */
+    async stats(q: StatsQuery, staleMonths: number): Promise<Stats> {
+      // One snapshot for both, so that the totals and the gaps describe the same directory.
+      const [t, levels] = await db.transaction(
+        async (tx) => [
+          (await tx.execute<Totals>(totalsSql(q.country, staleMonths))).rows[0],
+          (await tx.execute<Record<string, number>>(gapsSql(q.country, q.gap_km * 1000))).rows,
+        ] as const,
+        { isolationLevel: 'repeatable read', accessMode: 'read only' },
+      )
+      const total = t.by_status.reduce((s, r) => s + r.n, 0)
+      return {
+        country: q.country,
+        as_of: t.as_of,
+        stale_months: staleMonths,
+        providers: {
+          total,
+          by_status: tally(ProviderStatus.options, t.by_status),
+          by_kind: tally(ProviderKind.options, t.by_kind),
+          by_category: tally(CATEGORIES, t.by_category),
+        },
+        active: {
+          total: t.by_status.find((r) => r.k === 'active')?.n ?? 0,
+          by_category: tally(CATEGORIES, t.active_by_category),
+          mou_status: Object.fromEntries(
+            CATEGORIES.map((c) => [c, tally(PROVIDER_MOU_STATUSES, t.mou.filter((r) => r.category === c))]),
+          ) as Stats['active']['mou_status'],
+          staleness: t.staleness,
+        },
+        gaps: {
+          gap_km: q.gap_km,
+          levels: levels.map((l) => ({
+            admin_level: l.admin_level,
+            areas: l.areas,
+            without: Object.fromEntries(CATEGORIES.map((c) => [c, l[c]])) as Stats['gaps']['levels'][number]['without'],
+          })),
+        },
+      }
+    },
+  }
+}
