@@ -6,7 +6,7 @@ import { problemResponses } from '../../lib/problem.js'
 import { today } from '../../lib/today.js'
 import { CSV_COLUMNS, CsvBody, ExportQuery, GEOJSON_PROPERTIES, HsdsServiceList, type ExportFormat } from './schemas.js'
 import { exportService, EXPORT_STATEMENT_TIMEOUT_MS } from './service.js'
-import { SETU_TERMS } from '../hsds/export.js'
+import { SETU_TERMS, TERM_IDS } from '../hsds/export.js'
 
 const MEDIA_TYPES: Record<ExportFormat, string> = {
   csv: 'text/csv; charset=utf-8',
@@ -29,9 +29,10 @@ const DESCRIPTION =
   '**format=hsds**: a JSON array (not an HSDS page object) of Open Referral HSDS 3.0 service records, each valid ' +
   'against the specification’s schema/compiled/service.json: one service per provider (its id is the provider id; ' +
   'the ids of its organization, location, service_at_location, phones, languages, schedules and service_areas are ' +
-  'name-based UUIDs of the provider id, the same in every export), status active, temporarily closed (suspended) or ' +
-  'defunct (closed). The organization is the provider itself; setu’s own facts travel as attributes with ' +
-  `taxonomy "setu", one term per fact: ${Object.keys(SETU_TERMS).map((t) => `\`${t}\``).join(', ')}. The service ` +
+  'derived from the provider id and the record’s role, the same in every export), status active, temporarily closed ' +
+  '(suspended) or defunct (closed). The organization is the provider itself; setu’s own facts travel as attributes ' +
+  '(link_entity service) of a taxonomy "setu", one term per fact, named by link_type and by taxonomy_term_id (fixed ' +
+  `per term), the fact in value: ${(Object.keys(SETU_TERMS) as Array<keyof typeof SETU_TERMS>).map((t) => `\`${t}\` (${TERM_IDS[t]}: ${SETU_TERMS[t]})`).join(', ')}. The service ` +
   'areas are the known areas containing the provider (extent_type pcode).\n\n' +
   'Confidential locations: admins and analysts export every provider with its exact location; an editor exports ' +
   'only its own organisation’s providers, which it sees exact; the fields location_visibility and location_masked ' +

@@ -5,8 +5,8 @@
 // organisation, funding end, capacity, eligibility) travels as `attributes` whose taxonomy terms are setu's own
 // (taxonomy "setu", see SETU_TERMS), never as invented top-level fields.
 //
-// Ids are stable across exports: the service id is the provider id; every other record's id is a name-based UUID
-// (RFC 9562 version 5) of the provider id and the record's role, so a re-export names the same records the same way.
+// Ids are stable across exports: the service id is the provider id; every other record's id is derived from the
+// provider id and the record's role (idOf), so a re-export names the same records the same way.
 // The provider handed in has already been shown to its viewer (lib/location-visibility.ts): a masked location comes
 // with the approximate point or none and no address, and so does the HSDS location.
 import { createHash } from 'node:crypto'
@@ -27,28 +27,54 @@ export function uuidV5(name: string, namespace = SETU_HSDS_NAMESPACE): string {
   return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20)}`
 }
 
-/** The id of a provider's derived record, e.g. idOf(p, 'organization'), idOf(p, 'phone', 0). */
-export const idOf = (providerId: string, ...role: Array<string | number>) => uuidV5([providerId, ...role].join('/'))
+// SHA-1 of each role, kept for the roles seen (a few per category, area and phone position; bounded, since
+// external ids make the set open): hashing every id afresh was a fifth of a 100,000-provider HSDS export's time.
+const roleHashes = new Map<string, Buffer>()
+function roleHash(role: string): Buffer {
+  let h = roleHashes.get(role)
+  if (!h) {
+    if (roleHashes.size > 50_000) roleHashes.clear()
+    h = createHash('sha1').update(hex(SETU_HSDS_NAMESPACE)).update(role, 'utf8').digest().subarray(0, 16)
+    roleHashes.set(role, h)
+  }
+  return h
+}
 
 /**
- * setu's taxonomy terms, each an HSDS attribute's taxonomy_term; the attribute's value holds the fact.
- * A term per fact (not per value), so a reader finds e.g. every provider's MOU status for health under one term.
+ * The id of a provider's derived record, e.g. idOf(p, 'organization'), idOf(p, 'phone', 0): the provider id's bits
+ * XOR the SHA-1 of the role in setu's namespace, marked as an RFC 9562 version 8 (custom) UUID. Distinct roles
+ * give one provider distinct ids; the same provider and role always the same id.
+ */
+export function idOf(providerId: string, ...role: Array<string | number>): string {
+  const b = hex(providerId)
+  const h = roleHash(role.join('/'))
+  for (let i = 0; i < 16; i++) b[i] ^= h[i]
+  b[6] = (b[6] & 0x0f) | 0x80
+  b[8] = (b[8] & 0x3f) | 0x80
+  const x = b.toString('hex')
+  return `${x.slice(0, 8)}-${x.slice(8, 12)}-${x.slice(12, 16)}-${x.slice(16, 20)}-${x.slice(20)}`
+}
+
+/**
+ * setu's taxonomy terms: each attribute names its term by taxonomy_term_id (termId: fixed) and by link_type (the
+ * term's code), and holds the fact in value. A term per fact (not per value), so a reader finds e.g. every
+ * provider's MOU status under one term. The terms are not repeated in every attribute (they were half of a record).
  */
 export const SETU_TERMS = {
-  category: 'A service category of the provider (health, legal, counselling, shelter, livelihood); one attribute per category',
-  kind: 'The kind of provider (government, ngo, community_group, survivor_group, private, international, focal_point)',
-  location_visibility: 'Who may see the exact location: exact (everyone), approximate (others see an area point), hidden (others see none)',
-  location_masked: 'true when this export does not show the real location (approximate point or none, no address)',
-  organisation_id: 'The setu organisation that owns and maintains the entry (its editors keep it up to date)',
-  mou_status: 'MOU status of one category, as "category:status" (status: signed, negotiating, expired, none)',
-  verified_on: 'The date the entry was last verified (YYYY-MM-DD)',
-  verification_method: 'How the entry was last verified (field_visit, phone_call, document, self_reported)',
-  verified_by: 'Who last verified the entry',
-  funded_until: 'The date the funding project ends (YYYY-MM-DD)',
+  category: 'Service category (health, legal, counselling, shelter, livelihood)',
+  kind: 'Kind of provider',
+  location_visibility: 'Location visibility (exact, approximate, hidden)',
+  location_masked: 'Location not shown exactly in this export',
+  organisation_id: 'setu organisation that maintains the entry',
+  mou_status: 'MOU status, category:status',
+  verified_on: 'Last verified (date)',
+  verification_method: 'How last verified',
+  verified_by: 'Who last verified',
+  funded_until: 'Funding end (date)',
   capacity: 'Capacity, e.g. beds',
-  eligible_gender: 'A gender served (none: everyone)',
-  requires: 'A document the service requires (formal_identification, court_order, referral_letter)',
-  cost: 'free, subsidised or paid',
+  eligible_gender: 'Gender served',
+  requires: 'Document required',
+  cost: 'Cost (free, subsidised, paid)',
 } as const
 export type SetuTerm = keyof typeof SETU_TERMS
 
@@ -64,15 +90,26 @@ function present<T extends Json>(o: T): T {
   return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined && v !== null)) as T
 }
 
+/** The fixed id of each setu term. */
+export const TERM_IDS = Object.fromEntries(Object.keys(SETU_TERMS).map((term) => [term, uuidV5(`setu-term/${term}`)])) as Record<SetuTerm, string>
+
+/** The setu taxonomy as HSDS taxonomy_term records (for a reader that wants the terms themselves). */
+export const SETU_TAXONOMY_TERMS = (Object.keys(SETU_TERMS) as SetuTerm[]).map((term) => ({
+  id: TERM_IDS[term],
+  code: term,
+  name: term,
+  description: SETU_TERMS[term],
+  taxonomy: 'setu',
+}))
+
 function attribute(providerId: string, term: SetuTerm, value: string): Json {
   return {
     id: idOf(providerId, 'attribute', term, value),
     link_id: providerId,
-    link_type: 'setu',
+    link_type: term,
     link_entity: 'service',
-    taxonomy_term_id: uuidV5(`setu-term/${term}`),
+    taxonomy_term_id: TERM_IDS[term],
     value,
-    taxonomy_term: { id: uuidV5(`setu-term/${term}`), code: term, name: term, description: SETU_TERMS[term], taxonomy: 'setu' },
   }
 }
 
@@ -134,9 +171,6 @@ function locationOf(p: Provider, organizationId: string): Json {
     latitude: p.location?.lat,
     longitude: p.location?.lon,
     addresses: address ? [address] : undefined,
-    attributes: [attribute(p.id, 'location_visibility', p.location_visibility), attribute(p.id, 'location_masked', String(p.location_masked))].map(
-      (a) => ({ ...a, id: idOf(p.id, 'location', 'attribute', String(a.value)), link_id: id, link_entity: 'location' }),
-    ),
   })
 }
 
