@@ -12,10 +12,10 @@ import { viewerOf, type Caller } from '../access/roles.js'
 import { providerSelect } from '../providers/repo.js'
 import { listFilters } from '../providers/service.js'
 import type { ExportFormat, ExportQuery } from './schemas.js'
-import { csvWriter, geojsonWriter, hsdsWriter } from './writers.js'
+import { chunker, csvWriter, geojsonWriter, hsdsWriter } from './writers.js'
 
 /** Rows fetched from the cursor per round trip. */
-export const EXPORT_BATCH_ROWS = 100
+export const EXPORT_BATCH_ROWS = 200
 /**
  * The export's statement timeout: its cursor stays open while the client reads, which the server's usual
  * STATEMENT_TIMEOUT_MS (meant for one quick query) would cut short for a large directory or a slow client.
@@ -84,7 +84,7 @@ export function exportService(db: Db) {
       const where = await listFilters(db, q, viewer)
       if (organisationId) where.push(sql`p.organisation_id = ${organisationId}::uuid`)
       const source = await rows(where, viewer)
-      const stages = WRITERS[q.format]()
+      const stages = [...WRITERS[q.format](), chunker()]
       return pipeline([source, ...stages], (err) => {
         if (err && err.code !== 'ERR_STREAM_PREMATURE_CLOSE') onError(err)
       }) as unknown as Readable

@@ -46,13 +46,21 @@ function roleHash(role: string): Buffer {
  * give one provider distinct ids; the same provider and role always the same id.
  */
 export function idOf(providerId: string, ...role: Array<string | number>): string {
-  const b = hex(providerId)
-  const h = roleHash(role.join('/'))
-  for (let i = 0; i < 16; i++) b[i] ^= h[i]
-  b[6] = (b[6] & 0x0f) | 0x80
-  b[8] = (b[8] & 0x3f) | 0x80
-  const x = b.toString('hex')
-  return `${x.slice(0, 8)}-${x.slice(8, 12)}-${x.slice(12, 16)}-${x.slice(16, 20)}-${x.slice(20)}`
+  return idsOf(providerId)(...role)
+}
+
+/** idOf for one provider: its id's bytes parsed once for every record derived from it. */
+export function idsOf(providerId: string): (...role: Array<string | number>) => string {
+  const base = hex(providerId)
+  const b = Buffer.alloc(16)
+  return (...role) => {
+    const h = roleHash(role.join('/'))
+    for (let i = 0; i < 16; i++) b[i] = base[i] ^ h[i]
+    b[6] = (b[6] & 0x0f) | 0x80
+    b[8] = (b[8] & 0x3f) | 0x80
+    const x = b.toString('hex')
+    return `${x.slice(0, 8)}-${x.slice(8, 12)}-${x.slice(12, 16)}-${x.slice(16, 20)}-${x.slice(20)}`
+  }
 }
 
 /**
@@ -84,11 +92,11 @@ const LANGUAGE_NAMES: Record<string, string> = { bn: 'Bangla', km: 'Khmer', en: 
 export const HSDS_STATUS = { active: 'active', suspended: 'temporarily closed', closed: 'defunct' } as const
 
 type Json = Record<string, unknown>
+type Ids = ReturnType<typeof idsOf>
 
-/** Drops absent (undefined or null) fields: HSDS's fields are typed without null. */
-function present<T extends Json>(o: T): T {
-  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined && v !== null)) as T
-}
+// HSDS's fields are typed without null: an absent value is left undefined, which JSON.stringify leaves out
+// (cheaper than building each object again without its empty fields, which a large export felt).
+const opt = <T>(v: T | null | undefined): T | undefined => (v === null ? undefined : v)
 
 /** The fixed id of each setu term. */
 export const TERM_IDS = Object.fromEntries(Object.keys(SETU_TERMS).map((term) => [term, uuidV5(`setu-term/${term}`)])) as Record<SetuTerm, string>
@@ -102,9 +110,9 @@ export const SETU_TAXONOMY_TERMS = (Object.keys(SETU_TERMS) as SetuTerm[]).map((
   taxonomy: 'setu',
 }))
 
-function attribute(providerId: string, term: SetuTerm, value: string): Json {
+function attribute(providerId: string, ids: Ids, term: SetuTerm, value: string): Json {
   return {
-    id: idOf(providerId, 'attribute', term, value),
+    id: ids('attribute', term, value),
     link_id: providerId,
     link_type: term,
     link_entity: 'service',
@@ -113,10 +121,10 @@ function attribute(providerId: string, term: SetuTerm, value: string): Json {
   }
 }
 
-function attributesOf(p: Provider): Json[] {
+function attributesOf(p: Provider, ids: Ids): Json[] {
   const out: Json[] = []
   const add = (term: SetuTerm, value: string | number | boolean | null | undefined) => {
-    if (value !== null && value !== undefined) out.push(attribute(p.id, term, String(value)))
+    if (value !== null && value !== undefined) out.push(attribute(p.id, ids, term, String(value)))
   }
   for (const c of p.categories) add('category', c)
   add('kind', p.kind)
@@ -138,12 +146,12 @@ function attributesOf(p: Provider): Json[] {
 /** ISO 3166-1 alpha-2 from a pcode (BD…, KH…). */
 const countryOf = (pcode: string | undefined) => (pcode && /^[A-Z]{2}/.test(pcode) ? pcode.slice(0, 2) : '')
 
-function addressOf(p: Provider, locationId: string): Json | undefined {
+function addressOf(p: Provider, ids: Ids, locationId: string): Json | undefined {
   if (!p.address) return undefined
   const at = (level: number) => p.areas.find((a) => a.admin_level === level)?.name_en
   const deepest = p.areas[p.areas.length - 1]
-  return present({
-    id: idOf(p.id, 'address'),
+  return {
+    id: ids('address'),
     location_id: locationId,
     address_1: p.address,
     city: at(3) ?? deepest?.name_en ?? '',
@@ -152,13 +160,13 @@ function addressOf(p: Provider, locationId: string): Json | undefined {
     postal_code: '',
     country: countryOf(p.areas[0]?.pcode),
     address_type: 'physical',
-  })
+  }
 }
 
-function locationOf(p: Provider, organizationId: string): Json {
-  const id = idOf(p.id, 'location')
-  const address = addressOf(p, id)
-  return present({
+function locationOf(p: Provider, ids: Ids, organizationId: string): Json {
+  const id = ids('location')
+  const address = addressOf(p, ids, id)
+  return {
     id,
     location_type: 'physical',
     organization_id: organizationId,
@@ -171,7 +179,7 @@ function locationOf(p: Provider, organizationId: string): Json {
     latitude: p.location?.lat,
     longitude: p.location?.lon,
     addresses: address ? [address] : undefined,
-  })
+  }
 }
 
 function eligibilityText(p: Provider): string | undefined {
@@ -185,57 +193,58 @@ function eligibilityText(p: Provider): string | undefined {
 
 /** The HSDS 3.0 service record of one provider, as shown to the viewer it was read for. */
 export function hsdsServiceOf(p: Provider): Json {
-  const organizationId = idOf(p.id, 'organization')
+  const ids = idsOf(p.id)
+  const organizationId = ids('organization')
   const alternate = Object.entries(p.names).find(([lang, n]) => lang === 'en' && n !== p.name)?.[1]
   const description =
     p.services.map((s) => `${s.name} (${s.category})${s.description ? `: ${s.description}` : ''}`).join('. ') ||
     `${p.kind} providing ${p.categories.join(', ')}`
-  const location = locationOf(p, organizationId)
-  return present({
+  const location = locationOf(p, ids, organizationId)
+  return {
     id: p.id,
     organization_id: organizationId,
     name: p.name,
     alternate_name: alternate,
     description,
-    url: p.website,
-    email: p.email,
+    url: opt(p.website),
+    email: opt(p.email),
     status: HSDS_STATUS[p.status],
     fees_description: p.cost ?? undefined,
     eligibility_description: eligibilityText(p),
-    minimum_age: p.eligibility.min_age,
-    maximum_age: p.eligibility.max_age,
+    minimum_age: opt(p.eligibility.min_age),
+    maximum_age: opt(p.eligibility.max_age),
     assured_date: p.verification?.on,
     last_modified: p.updated_at,
-    phones: p.phones.map((number, i) => ({ id: idOf(p.id, 'phone', i), service_id: p.id, number })),
-    schedules: p.opening_hours ? [{ id: idOf(p.id, 'schedule'), service_id: p.id, description: p.opening_hours }] : [],
+    phones: p.phones.map((number, i) => ({ id: ids('phone', i), service_id: p.id, number })),
+    schedules: p.opening_hours ? [{ id: ids('schedule'), service_id: p.id, description: p.opening_hours }] : [],
     service_areas: p.areas.map((a) => ({
-      id: idOf(p.id, 'service_area', a.pcode),
+      id: ids('service_area', a.pcode),
       service_id: p.id,
       name: a.name_en,
       description: `The provider lies in this area (pcode ${a.pcode}, admin level ${a.admin_level})`,
       extent_type: 'pcode',
       extent: a.pcode,
     })),
-    service_at_locations: [{ id: idOf(p.id, 'service_at_location'), service_id: p.id, location_id: location.id, location }],
+    service_at_locations: [{ id: ids('service_at_location'), service_id: p.id, location_id: location.id, location }],
     languages: p.languages.map((tag) => {
       const code = tag.split('-')[0].toLowerCase()
-      return present({ id: idOf(p.id, 'language', tag), service_id: p.id, code, name: LANGUAGE_NAMES[code], note: tag === code ? undefined : tag })
+      return { id: ids('language', tag), service_id: p.id, code, name: LANGUAGE_NAMES[code], note: tag === code ? undefined : tag }
     }),
-    organization: present({
+    organization: {
       id: organizationId,
       name: p.name,
       alternate_name: alternate,
       description: `${p.kind} in the setu directory of services for survivors of human trafficking`,
-      email: p.email,
-      website: p.website,
+      email: opt(p.email),
+      website: opt(p.website),
       organization_identifiers: p.external_ids.map((x) => ({
-        id: idOf(p.id, 'organization_identifier', x.scheme, x.id),
+        id: ids('organization_identifier', x.scheme, x.id),
         organization_id: organizationId,
         identifier_scheme: x.scheme,
         identifier_type: x.scheme,
         identifier: x.id,
       })),
-    }),
-    attributes: attributesOf(p),
-  })
+    },
+    attributes: attributesOf(p, ids),
+  }
 }
