@@ -27,6 +27,8 @@ const { values } = parseArgs({
     profile: { type: 'string' },
     // Extra node options for the server, space-separated (e.g. "--max-old-space-size=64" to see the live memory).
     'node-args': { type: 'string', default: '' },
+    // Print the plan of the export query (EXPLAIN ANALYZE, VERBOSE) before the runs.
+    explain: { type: 'boolean', default: false },
   },
 })
 const N = Number(values.n)
@@ -97,6 +99,10 @@ try {
   await db.execute(sql`VACUUM (ANALYZE) providers`)
   console.log(`loaded ${N.toLocaleString('en')} providers in ${((performance.now() - loadStart) / 1000).toFixed(1)} s`)
   const { authorization } = await keyFor(db, 'admin')
+  if (values.explain) {
+    const { rows } = await db.execute<{ 'QUERY PLAN': string }>(sql`EXPLAIN (ANALYZE, VERBOSE, BUFFERS) ${exportSql([], { exact: 'all' })}`)
+    console.log(rows.map((r) => r['QUERY PLAN']).join('\n'))
+  }
   // The database's share: the export's own SQL for an admin, every row built as text, nothing sent.
   const dbStart = performance.now()
   await db.execute(sql`SELECT count(*), sum(length(x::text)) FROM (${exportSql([], { exact: 'all' })}) x`)

@@ -21,6 +21,7 @@ import { SHARED_DATA } from '../helpers/shared-data.js'
 import { insertAreas, insertOwnedProvider, makeCallers, type Callers } from '../access/fixtures.js'
 import { Readable, Writable } from 'node:stream'
 import { pipeline } from 'node:stream/promises'
+import { request } from 'node:http'
 
 const HSDS_SERVICE_SCHEMA = path.resolve(SHARED_DATA, '..', 'hsds', 'schema', 'compiled', 'service.json')
 const skipHsds = existsSync(HSDS_SERVICE_SCHEMA) ? false : `the HSDS schemas are absent: no ${HSDS_SERVICE_SCHEMA}`
@@ -321,8 +322,46 @@ t.test('a few thousand rows stream in every format, and the connection goes back
   // The connection returns once the cursor is closed and the timeout reset, just after the last byte is sent.
   for (let i = 0; i < 50 && pool.totalCount - pool.idleCount > 0; i++) await new Promise((r) => setTimeout(r, 20))
   t.equal(pool.totalCount - pool.idleCount, 0, 'no connection is still checked out')
-  const timeouts = await Promise.all(
-    Array.from({ length: pool.totalCount }, () => pool.query<{ statement_timeout: string }>('SHOW statement_timeout')),
+  // Every pooled connection at once, so that each is asked.
+  const clients = await Promise.all(Array.from({ length: pool.totalCount }, () => pool.connect()))
+  const settings = await Promise.all(clients.map(async (c) => (await c.query<{ s: string }>("SELECT current_setting('statement_timeout') || ' ' || current_setting('jit') AS s")).rows[0].s))
+  clients.forEach((c) => c.release())
+  t.notOk(settings.some((s) => s.startsWith('5min') || s.endsWith(' off')), 'the export timeout and jit setting were reset on every connection', { settings })
+})
+
+t.test('a client that goes away mid-export closes the cursor and frees the connection', async (t) => {
+  const { app, db, adminAuthorization } = await buildTestApp(t)
+  await db.execute(sql`
+    INSERT INTO providers (name, search_text, kind, categories, location, area_pcodes, names)
+    SELECT 'Bulk ' || lpad(g::text, 5, '0'), 'bulk', 'ngo', ARRAY['health'], ST_SetSRID(ST_MakePoint(89 + (g % 100) * 0.005, 22.5 + (g / 100) * 0.01), 4326),
+           '{}', jsonb_build_object('bn', repeat('সেবা ', 40) || g)
+    FROM generate_series(1, 20000) g`)
+  await app.listen({ port: 0, host: '127.0.0.1' })
+  const { port } = app.server.address() as { port: number }
+  const received = await new Promise<number>((resolve, reject) => {
+    const req = request({ port, host: '127.0.0.1', path: '/v1/providers/export?format=hsds', headers: { authorization: adminAuthorization } }, (res) => {
+      let bytes = 0
+      res.on('data', (chunk: Buffer) => {
+        bytes += chunk.length
+        // Gone after the first 200 kB of many megabytes: the server must stop reading the cursor.
+        if (bytes > 200_000) {
+          req.destroy()
+          resolve(bytes)
+        }
+      })
+      res.on('end', () => reject(new Error(`the whole export arrived (${bytes} bytes) before the client could go away`)))
+    })
+    req.on('error', () => {})
+    req.end()
+  })
+  t.ok(received > 200_000)
+  const pool = db.$client
+  for (let i = 0; i < 100 && pool.totalCount - pool.idleCount > 0; i++) await new Promise((r) => setTimeout(r, 20))
+  t.equal(pool.totalCount - pool.idleCount, 0, 'the connection is back in the pool')
+  const { rows } = await db.execute<{ n: number }>(
+    sql`SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = current_database() AND query LIKE '%ORDER BY p.name, p.id OFFSET 0%' AND state <> 'idle' AND pid <> pg_backend_pid()`,
   )
-  t.ok(timeouts.every((r) => r.rows[0].statement_timeout !== '5min'), 'the export timeout was reset on every connection')
+  t.equal(rows[0].n, 0, 'no export query is still running')
+  const after = await app.inject({ url: '/v1/providers/export?format=csv&q=bulk' })
+  t.equal(readCsv(after.body).length, 20000, 'the next export works')
 })

@@ -85,8 +85,7 @@ export function csvWriter(): Transform[] {
       done(null, csvRecordOf(rowToProvider(row)))
     },
   })
-  // Text passes from stage to stage as strings (object mode), made into bytes once per chunk (chunker).
-  return [toRecords, stringify({ bom: true, header: true, columns: CSV_HEADER, record_delimiter: 'windows', readableObjectMode: true })]
+  return [toRecords, stringify({ bom: true, header: true, columns: CSV_HEADER, record_delimiter: 'windows' })]
 }
 
 /** A JSON text around a stream of items: `open`, the items separated by commas, `close`. */
@@ -122,9 +121,10 @@ export function chunker(): Transform {
   let size = 0
   return new Transform({
     writableObjectMode: true,
-    transform(text: string, _enc, done) {
-      parts.push(text)
-      size += text.length
+    transform(text: string | Buffer, _enc, done) {
+      const part = typeof text === 'string' ? text : text.toString('utf8')
+      parts.push(part)
+      size += part.length
       if (size < CHUNK_BYTES) return done()
       const out = parts.join('')
       parts = []
