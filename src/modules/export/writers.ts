@@ -17,49 +17,50 @@ const text = (v: string | number | boolean | null | undefined) => (v === null ||
 const FORMULA = /^(?:[=@\t\r]|[+-](?![\d.(\s]))/
 const cell = (v: string) => (FORMULA.test(v) ? `'${v}` : v)
 
-/** One CSV record, in CSV_COLUMNS order. */
+/** One CSV record, in CSV_COLUMNS order (test/export checks the two against each other). */
 export function csvRecordOf(p: Provider): string[] {
-  const record: Record<(typeof CSV_HEADER)[number], string> = {
-    id: p.id,
-    name: p.name,
-    names_bn: text(p.names.bn),
-    names_km: text(p.names.km),
-    names_en: text(p.names.en),
-    kind: p.kind,
-    categories: joined(p.categories),
-    services: joined(p.services.map((s) => `${s.category}:${s.name}`)),
-    status: p.status,
-    lat: text(p.location?.lat),
-    lon: text(p.location?.lon),
-    location_visibility: p.location_visibility,
-    location_masked: text(p.location_masked),
-    address: text(p.address),
-    area_pcodes: joined(p.areas.map((a) => a.pcode)),
-    area_names: joined(p.areas.map((a) => a.name_en)),
-    phones: joined(p.phones),
-    email: text(p.email),
-    website: text(p.website),
-    languages: joined(p.languages),
-    eligible_genders: joined(p.eligibility.genders),
-    min_age: text(p.eligibility.min_age),
-    max_age: text(p.eligibility.max_age),
-    requires: joined(p.eligibility.requires),
-    cost: text(p.cost),
-    capacity: text(p.capacity),
-    opening_hours: text(p.opening_hours),
-    funded_until: text(p.funded_until),
-    verified_on: text(p.verification?.on),
-    verification_method: text(p.verification?.method),
-    verified_by: text(p.verification?.by),
-    external_ids: joined(p.external_ids.map((x) => `${x.scheme}:${x.id}`)),
-    organisation_id: p.organisation_id,
-    ...(Object.fromEntries(CATEGORIES.map((c) => [`mou_status_${c}`, text(p.mou_status[c])])) as Record<`mou_status_${(typeof CATEGORIES)[number]}`, string>),
-    notes: text(p.notes),
-    created_at: p.created_at,
-    updated_at: p.updated_at,
-    version: text(p.version),
-  }
-  return CSV_HEADER.map((column) => cell(record[column]))
+  const record = [
+    p.id,
+    p.name,
+    text(p.names.bn),
+    text(p.names.km),
+    text(p.names.en),
+    p.kind,
+    joined(p.categories),
+    joined(p.services.map((s) => `${s.category}:${s.name}`)),
+    p.status,
+    text(p.location?.lat),
+    text(p.location?.lon),
+    p.location_visibility,
+    text(p.location_masked),
+    text(p.address),
+    joined(p.areas.map((a) => a.pcode)),
+    joined(p.areas.map((a) => a.name_en)),
+    joined(p.phones),
+    text(p.email),
+    text(p.website),
+    joined(p.languages),
+    joined(p.eligibility.genders),
+    text(p.eligibility.min_age),
+    text(p.eligibility.max_age),
+    joined(p.eligibility.requires),
+    text(p.cost),
+    text(p.capacity),
+    text(p.opening_hours),
+    text(p.funded_until),
+    text(p.verification?.on),
+    text(p.verification?.method),
+    text(p.verification?.by),
+    joined(p.external_ids.map((x) => `${x.scheme}:${x.id}`)),
+    p.organisation_id,
+    ...CATEGORIES.map((c) => text(p.mou_status[c])),
+    text(p.notes),
+    p.created_at,
+    p.updated_at,
+    text(p.version),
+  ]
+  for (let i = 0; i < record.length; i++) record[i] = cell(record[i])
+  return record
 }
 
 /** A GeoJSON feature: geometry null when the location is hidden from the viewer (RFC 7946 §3.2). */
@@ -117,22 +118,24 @@ export const CHUNK_BYTES = 64 * 1024
  * and a Buffer per record a good part of its memory.
  */
 export function chunker(): Transform {
-  let parts: string[] = []
+  let parts: Array<string | Buffer> = []
   let size = 0
+  const gathered = () => {
+    const out = parts.every((p) => typeof p === 'string') ? parts.join('') : Buffer.concat(parts.map((p) => (typeof p === 'string' ? Buffer.from(p) : p)))
+    parts = []
+    size = 0
+    return out
+  }
   return new Transform({
     writableObjectMode: true,
-    transform(text: string | Buffer, _enc, done) {
-      const part = typeof text === 'string' ? text : text.toString('utf8')
+    transform(part: string | Buffer, _enc, done) {
       parts.push(part)
       size += part.length
       if (size < CHUNK_BYTES) return done()
-      const out = parts.join('')
-      parts = []
-      size = 0
-      done(null, out)
+      done(null, gathered())
     },
     flush(done) {
-      done(null, size ? parts.join('') : null)
+      done(null, size ? gathered() : null)
     },
   })
 }
