@@ -27,6 +27,7 @@ import { areaRoutes } from './modules/areas/routes.js'
 import { providerRoutes } from './modules/providers/routes.js'
 import { importRoutes } from './modules/import/routes.js'
 import { statsRoutes } from './modules/stats/routes.js'
+import { exportRoutes } from './modules/export/routes.js'
 import { referralLinksService } from './modules/referral-links/service.js'
 import { providerReferralLinkRoutes, referralLinkRoutes } from './modules/referral-links/routes.js'
 import { mousService } from './modules/mous/service.js'
@@ -122,6 +123,7 @@ export async function buildApp(config: AppConfig, { db, logger, authenticator = 
   await app.register(areaRoutes, { prefix: '/v1/areas', db })
   await app.register(providerRoutes, { prefix: '/v1/providers', db })
   await app.register(importRoutes, { prefix: '/v1/providers', db })
+  await app.register(exportRoutes, { prefix: '/v1/providers', db })
 
   const health = { atRiskDays: config.LINK_AT_RISK_DAYS ?? 60, staleMonths: config.VERIFICATION_STALE_MONTHS ?? 12 }
   const links = referralLinksService(db, health)

@@ -215,7 +215,7 @@ async function setUp(app: FastifyInstance, db: Db): Promise<Fixtures> {
 // ask are checked all the same); reveals says what the operation shows of a shelter to those who see exact
 // locations, which the positive control requires the sweep to find.
 
-type Access = 'public' | 'reader' | 'owner-history' | 'analyst' | 'admin'
+type Access = 'public' | 'reader' | 'owner-history' | 'analyst' | 'export' | 'admin'
 interface SweepOp {
   access: Access
   reveals?: 'point' | 'point and address'
@@ -320,6 +320,23 @@ const SWEEP: Record<string, SweepOp> = {
       ...QUERY_POINTS.flatMap((p) => [`/v1/pathways?${near(p)}&category=shelter`, `/v1/pathways?${near(p)}&category=legal&max_hops=3`]),
     ],
   },
+  // Every format; editor B (org-b) exports only org-b's providers, so it must see no shelter of org-a at all.
+  'GET /v1/providers/export': {
+    access: 'export',
+    reveals: 'point and address',
+    urls: () =>
+      ['csv', 'geojson', 'hsds'].flatMap((format) =>
+        q('/v1/providers/export', [
+          `format=${format}`,
+          `format=${format}&category=shelter`,
+          `format=${format}&area=BD404190`,
+          `format=${format}&bbox=89.1,23.1,89.4,23.3`,
+          `format=${format}&q=haven&status=active`,
+          `format=${format}&mou_status=signed&category=shelter`,
+          ...QUERY_POINTS.map((p) => `format=${format}&${near(p)}&radius_km=5`),
+        ]),
+      ),
+  },
   'GET /v1/keys': { access: 'admin', urls: () => ['/v1/keys'] },
   'GET /v1/organisations': { access: 'admin', urls: () => ['/v1/organisations'] },
   'GET /v1/audit': {
@@ -358,6 +375,8 @@ function allowed(access: Access, caller: CallerName): boolean {
   // The shelters' organisation is org-a, which the viewer belongs to too: it reads their history, masked.
   if (access === 'owner-history') return ['admin', 'analyst', 'editorA', 'viewer'].includes(caller)
   if (access === 'analyst') return caller === 'admin' || caller === 'analyst'
+  // Exports: editors get their own organisation's providers only, viewers nothing.
+  if (access === 'export') return caller !== 'viewer'
   return caller === 'admin'
 }
 const expectedStatus = (access: Access, caller: CallerName, path: string) =>
@@ -517,7 +536,7 @@ interface Variant {
 
 function variantsOf(url: string, hasFormat: boolean): Variant[] {
   const out: Variant[] = [{ name: 'json', url, headers: {} }]
-  // A URL that names its format (format=csv) is asked as it is.
+  // A URL that names its format (csv, or the export's csv, geojson, hsds) is asked as it is.
   if (hasFormat && !/[?&]format=/.test(url)) {
     out.push({ name: 'format=geojson', url: `${url}${url.includes('?') ? '&' : '?'}format=geojson`, headers: {} })
     out.push({ name: 'Accept: application/geo+json', url, headers: { accept: 'application/geo+json' } })
@@ -670,6 +689,12 @@ t.test('no GET answer shows a confidential shelter to those who may not see it',
             [],
             `${caller}: no exact location, address or unrounded distance of a masked shelter`,
           )
+        }
+        if (op.access === 'export' && masked && allowed(op.access, caller)) {
+          // The other organisation's editor: the export leaves org-a's shelters out altogether.
+          const listed = SHELTER_KEYS.filter((k) => [...seen.values()].some((tally) => tally.ids.has(k)))
+          t.same(listed, [], `${caller}: the export lists no shelter of another organisation`)
+          continue
         }
         if (!op.reveals || !allowed(op.access, caller)) continue
         for (const [variant, tally] of seen) {

@@ -154,6 +154,10 @@ const cases: Case[] = [
   { op: 'GET /v1/providers', label: 'as GeoJSON', expect: everyone(200), request: () => get('/v1/providers?format=geojson') },
   { op: 'GET /v1/providers/nearest', expect: everyone(200), request: () => get(`/v1/providers/nearest?lat=${IN_A.lat}&lon=${IN_A.lon}&limit=10`) },
   { op: 'GET /v1/providers/{id}', expect: everyone(200), request: ({ fx }) => get(`/v1/providers/${fx.providerA}`) },
+  // The export: admins and analysts everything, editors their own organisation's providers, viewers 403.
+  { op: 'GET /v1/providers/export', expect: { ...keyed(200), viewer: 403 }, request: () => get('/v1/providers/export?format=csv&area=BD40') },
+  { op: 'GET /v1/providers/export', label: 'as GeoJSON', expect: { ...keyed(200), viewer: 403 }, request: () => get('/v1/providers/export?format=geojson') },
+  { op: 'GET /v1/providers/export', label: 'as HSDS', expect: { ...keyed(200), viewer: 403 }, request: () => get('/v1/providers/export?format=hsds') },
   { op: 'GET /v1/providers/{id}/history', label: "of org-a's provider", expect: historyOf('editorA'), request: ({ fx }) => get(`/v1/providers/${fx.providerA}/history`) },
   { op: 'GET /v1/providers/{id}/history', label: "of org-b's provider", expect: historyOf('editorB'), request: ({ fx }) => get(`/v1/providers/${fx.providerB}/history`) },
   {

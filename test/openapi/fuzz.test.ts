@@ -325,6 +325,17 @@ const plans: Record<string, Plan> = {
       radius_km: { lat: '23.1', lon: '89.2' },
     },
   },
+  'GET /v1/providers/export': {
+    valid: () =>
+      spec({
+        query: { category: 'legal', kind: 'ngo', status: 'active', area: 'BD4041', q: 'fuzz', funded_after: '2020-01-01', verified_since: '2020-01-01', external_id: 'ngoab:2214', mou_status: 'signed', format: 'hsds' },
+      }),
+    companions: {
+      lat: { lon: '89.2', radius_km: '10' },
+      lon: { lat: '23.1', radius_km: '10' },
+      radius_km: { lat: '23.1', lon: '89.2' },
+    },
+  },
   'POST /v1/providers': { valid: () => spec({ body: providerBody('Fuzz New Provider') }) },
   'POST /v1/providers/bulk': { valid: () => spec({ body: { providers: [providerBody('Fuzz Bulk Provider')] } }) },
   // A new HSDS id each time, so that every value meets the create path (matching on an id is tried by the valid ones).

@@ -317,32 +317,41 @@ const MouStatusParam = ProviderMouStatus.meta({
   example: 'signed',
 })
 
+/** The filters of the provider list, shared with its export (modules/export): one meaning for both. */
+export const listFilterShape = {
+  category: Category.optional(),
+  kind: ProviderKind.optional(),
+  status: ProviderStatus.optional().meta({ description: 'Any status when absent' }),
+  area: Pcode.optional().meta({ description: 'A pcode at any admin level', example: 'BD4041' }),
+  q: Text({ min: 2, max: 200 }).optional()
+    .meta({ description: 'Case-insensitive substring of the name or any of names, in any script', example: 'সহায়তা' }),
+  bbox: BBoxParam.optional(),
+  lat: Lat.optional(),
+  lon: Lon.optional(),
+  radius_km: z.coerce.number().positive().max(20_000).optional().meta({ description: 'With lat and lon: within this geodesic distance', example: 10 }),
+  funded_after: IsoDate.optional().meta({ description: 'funded_until on or after this date (providers without funded_until do not match)', example: '2025-12-31' }),
+  verified_since: IsoDate.optional().meta({ description: 'Last verified on or after this date (never-verified providers do not match)', example: '2025-01-01' }),
+  external_id: externalIdParam.optional(),
+  mou_status: MouStatusParam.optional(),
+}
+export type ListFilters = z.infer<z.ZodObject<typeof listFilterShape>>
+
+/** lat, lon and radius_km go together: for a query schema built on listFilterShape. */
+export function radiusTogether(q: Pick<ListFilters, 'lat' | 'lon' | 'radius_km'>, ctx: z.RefinementCtx) {
+  const given = [q.lat, q.lon, q.radius_km].filter((v) => v !== undefined).length
+  if (given !== 0 && given !== 3) {
+    ctx.addIssue({ code: 'custom', path: ['radius_km'], message: 'lat, lon and radius_km must be given together' })
+  }
+}
+
 export const ListQuery = z
   .strictObject({
-    category: Category.optional(),
-    kind: ProviderKind.optional(),
-    status: ProviderStatus.optional().meta({ description: 'Any status when absent' }),
-    area: Pcode.optional().meta({ description: 'A pcode at any admin level', example: 'BD4041' }),
-    q: Text({ min: 2, max: 200 }).optional()
-      .meta({ description: 'Case-insensitive substring of the name or any of names, in any script', example: 'সহায়তা' }),
-    bbox: BBoxParam.optional(),
-    lat: Lat.optional(),
-    lon: Lon.optional(),
-    radius_km: z.coerce.number().positive().max(20_000).optional().meta({ description: 'With lat and lon: within this geodesic distance', example: 10 }),
-    funded_after: IsoDate.optional().meta({ description: 'funded_until on or after this date (providers without funded_until do not match)', example: '2025-12-31' }),
-    verified_since: IsoDate.optional().meta({ description: 'Last verified on or after this date (never-verified providers do not match)', example: '2025-01-01' }),
-    external_id: externalIdParam.optional(),
-    mou_status: MouStatusParam.optional(),
+    ...listFilterShape,
     limit: Limit(50, 500),
     cursor: CursorParam.optional(),
     format: FormatParam.optional(),
   })
-  .superRefine((q, ctx) => {
-    const given = [q.lat, q.lon, q.radius_km].filter((v) => v !== undefined).length
-    if (given !== 0 && given !== 3) {
-      ctx.addIssue({ code: 'custom', path: ['radius_km'], message: 'lat, lon and radius_km must be given together' })
-    }
-  })
+  .superRefine(radiusTogether)
 export type ListQuery = z.infer<typeof ListQuery>
 
 export const NearestQuery = z.strictObject({

@@ -16,7 +16,7 @@ import { assertMayWrite, ownerForNew } from '../access/ownership.js'
 import { viewerOf } from '../access/roles.js'
 import { nearestStatement, type NearestForm } from './nearest-json.js'
 import { providersRepo, type ProviderColumns, type ProvidersRepo } from './repo.js'
-import { ProviderInput, type ListQuery, type NearestQuery, type Provider, type ProviderPatch } from './schemas.js'
+import { ProviderInput, type ListFilters, type ListQuery, type NearestQuery, type Provider, type ProviderPatch } from './schemas.js'
 import { intersectsBBox, withinM } from './spatial.js'
 import { mouStatusFilter } from '../mous/repo.js'
 
@@ -129,6 +129,31 @@ function parseRows(rows: readonly unknown[]): ProviderInput[] {
 }
 
 const escapeLike = (s: string) => s.replace(/[\\%_]/g, (c) => `\\${c}`)
+
+/**
+ * The WHERE conditions (over alias p) of the provider list's filters, as `viewer` may ask them (bbox and radius by
+ * what the viewer is shown): the list and its export (modules/export) filter alike. 404 for an unknown area.
+ */
+export async function listFilters(db: Pick<Db, 'execute'>, q: ListFilters, viewer: Viewer): Promise<SQL[]> {
+  const where: SQL[] = []
+  if (q.category) where.push(sql`p.categories @> ARRAY[${q.category}]::text[]`)
+  if (q.kind) where.push(sql`p.kind = ${q.kind}`)
+  if (q.status) where.push(sql`p.status = ${q.status}`)
+  if (q.area) {
+    if (!(await providersRepo(db).areaExists(q.area))) throw notFound('Area', q.area)
+    where.push(sql`p.area_pcodes @> ARRAY[${q.area}]::text[]`)
+  }
+  if (q.q) where.push(sql`p.search_text ILIKE ${`%${escapeLike(q.q.toLowerCase())}%`}`)
+  if (q.bbox) where.push(intersectsBBox(q.bbox, viewer))
+  if (q.lat !== undefined && q.lon !== undefined && q.radius_km !== undefined) {
+    where.push(withinM({ lat: q.lat, lon: q.lon }, q.radius_km * 1000, viewer))
+  }
+  if (q.funded_after) where.push(sql`p.funded_until >= ${q.funded_after}::date`)
+  if (q.verified_since) where.push(sql`p.verified_on >= ${q.verified_since}::date`)
+  if (q.mou_status) where.push(mouStatusFilter(sql`p.id`, q.mou_status, q.category))
+  if (q.external_id) where.push(sql`p.external_ids @> ${JSON.stringify([q.external_id])}::jsonb`)
+  return where
+}
 
 /** The 403 of assertMayWrite or ownerForNew for row `index` of a bulk request, as a field error; other errors pass. */
 function refusalOf(index: number, path: string, check: () => void): BulkRowError | undefined {
@@ -295,23 +320,7 @@ export function providersService(db: Db) {
     },
 
     async list(q: ListQuery, viewer: Viewer): Promise<{ items: Provider[]; next_cursor: string | null }> {
-      const where: SQL[] = []
-      if (q.category) where.push(sql`p.categories @> ARRAY[${q.category}]::text[]`)
-      if (q.kind) where.push(sql`p.kind = ${q.kind}`)
-      if (q.status) where.push(sql`p.status = ${q.status}`)
-      if (q.area) {
-        if (!(await repo.areaExists(q.area))) throw notFound('Area', q.area)
-        where.push(sql`p.area_pcodes @> ARRAY[${q.area}]::text[]`)
-      }
-      if (q.q) where.push(sql`p.search_text ILIKE ${`%${escapeLike(q.q.toLowerCase())}%`}`)
-      if (q.bbox) where.push(intersectsBBox(q.bbox, viewer))
-      if (q.lat !== undefined && q.lon !== undefined && q.radius_km !== undefined) {
-        where.push(withinM({ lat: q.lat, lon: q.lon }, q.radius_km * 1000, viewer))
-      }
-      if (q.funded_after) where.push(sql`p.funded_until >= ${q.funded_after}::date`)
-      if (q.verified_since) where.push(sql`p.verified_on >= ${q.verified_since}::date`)
-      if (q.mou_status) where.push(mouStatusFilter(sql`p.id`, q.mou_status, q.category))
-      if (q.external_id) where.push(sql`p.external_ids @> ${JSON.stringify([q.external_id])}::jsonb`)
+      const where = await listFilters(db, q, viewer)
       const after = q.cursor ? decodeCursor(q.cursor, z.tuple([CursorText, z.uuid()])) : undefined
       const rows = await repo.list(where, q.limit, viewer, after)
       return toPage(rows, q.limit, (p) => [p.name, p.id])

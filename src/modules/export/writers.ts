@@ -1,0 +1,141 @@
+// The export formats as streaming transforms: provider rows (as providerSelect reads them for the viewer) in,
+// text out, one row at a time, so that no format ever holds more than the row at hand (and csv-stringify's and the
+// socket's buffers). The mask has been applied in SQL (lib/location-visibility.ts); these only reshape.
+import { Transform, type TransformCallback } from 'node:stream'
+import { stringify } from 'csv-stringify'
+import { rowToProvider, type ProviderRow } from '../providers/repo.js'
+import type { Provider } from '../providers/schemas.js'
+import { hsdsServiceOf } from '../hsds/export.js'
+import { CATEGORIES } from '../providers/schemas.js'
+import { CSV_HEADER, GEOJSON_PROPERTIES } from './schemas.js'
+
+const joined = (values: readonly string[]) => values.join(';')
+const text = (v: string | number | boolean | null | undefined) => (v === null || v === undefined ? '' : String(v))
+
+// A cell a spreadsheet would run as a formula (=, @, a leading tab or CR, or + or - not starting a number such
+// as a phone number) gets a leading apostrophe, which spreadsheets show as text (OWASP "CSV injection").
+const FORMULA = /^(?:[=@\t\r]|[+-](?![\d.(\s]))/
+const cell = (v: string) => (FORMULA.test(v) ? `'${v}` : v)
+
+/** One CSV record, in CSV_COLUMNS order (test/export checks the two against each other). */
+export function csvRecordOf(p: Provider): string[] {
+  const record = [
+    p.id,
+    p.name,
+    text(p.names.bn),
+    text(p.names.km),
+    text(p.names.en),
+    p.kind,
+    joined(p.categories),
+    joined(p.services.map((s) => `${s.category}:${s.name}`)),
+    p.status,
+    text(p.location?.lat),
+    text(p.location?.lon),
+    p.location_visibility,
+    text(p.location_masked),
+    text(p.address),
+    joined(p.areas.map((a) => a.pcode)),
+    joined(p.areas.map((a) => a.name_en)),
+    joined(p.phones),
+    text(p.email),
+    text(p.website),
+    joined(p.languages),
+    joined(p.eligibility.genders),
+    text(p.eligibility.min_age),
+    text(p.eligibility.max_age),
+    joined(p.eligibility.requires),
+    text(p.cost),
+    text(p.capacity),
+    text(p.opening_hours),
+    text(p.funded_until),
+    text(p.verification?.on),
+    text(p.verification?.method),
+    text(p.verification?.by),
+    joined(p.external_ids.map((x) => `${x.scheme}:${x.id}`)),
+    p.organisation_id,
+    ...CATEGORIES.map((c) => text(p.mou_status[c])),
+    text(p.notes),
+    p.created_at,
+    p.updated_at,
+    text(p.version),
+  ]
+  for (let i = 0; i < record.length; i++) record[i] = cell(record[i])
+  return record
+}
+
+/** A GeoJSON feature: geometry null when the location is hidden from the viewer (RFC 7946 §3.2). */
+export function featureOf(p: Provider) {
+  const properties = Object.fromEntries(GEOJSON_PROPERTIES.map((k) => [k, p[k]]))
+  return {
+    type: 'Feature' as const,
+    id: p.id,
+    geometry: p.location ? { type: 'Point' as const, coordinates: [p.location.lon, p.location.lat] } : null,
+    properties,
+  }
+}
+
+/**
+ * Rows in, the CSV out: a byte-order mark (so spreadsheets read UTF-8), the header, one record per row, CRLF
+ * (RFC 4180). Two stages, piped in this order.
+ */
+export function csvWriter(): Transform[] {
+  const toRecords = new Transform({
+    writableObjectMode: true,
+    readableObjectMode: true,
+    transform(row: ProviderRow, _enc, done) {
+      done(null, csvRecordOf(rowToProvider(row)))
+    },
+  })
+  return [toRecords, stringify({ bom: true, header: true, columns: CSV_HEADER, record_delimiter: 'windows' })]
+}
+
+/** A JSON text around a stream of items: `open`, the items separated by commas, `close`. */
+function jsonSequence(open: string, close: string, itemOf: (p: Provider) => unknown): Transform {
+  let first = true
+  return new Transform({
+    objectMode: true,
+    transform(row: ProviderRow, _enc, done: TransformCallback) {
+      const json = JSON.stringify(itemOf(rowToProvider(row)))
+      const before = first ? open : ',\n'
+      first = false
+      done(null, before + json)
+    },
+    flush(done) {
+      done(null, first ? `${open}${close}` : close)
+    },
+  })
+}
+
+export const geojsonWriter = () => [jsonSequence('{"type":"FeatureCollection","features":[\n', '\n]}\n', featureOf)]
+export const hsdsWriter = () => [jsonSequence('[\n', '\n]\n', hsdsServiceOf)]
+
+/** Bytes a response chunk gathers before it is written: one socket write per chunk, not one per record. */
+export const CHUNK_BYTES = 64 * 1024
+
+/**
+ * Gathers the text of many records (strings, in object mode) into chunks of about CHUNK_BYTES characters: written
+ * one record at a time, the socket writes (a system call each) took a seventh of a CSV export's time in the server,
+ * and a Buffer per record a good part of its memory.
+ */
+export function chunker(): Transform {
+  let parts: Array<string | Buffer> = []
+  let size = 0
+  const gathered = () => {
+    const out = parts.every((p) => typeof p === 'string') ? parts.join('') : Buffer.concat(parts.map((p) => (typeof p === 'string' ? Buffer.from(p) : p)))
+    parts = []
+    size = 0
+    return out
+  }
+  return new Transform({
+    writableObjectMode: true,
+    transform(part: string | Buffer, _enc, done) {
+      parts.push(part)
+      size += part.length
+      if (size < CHUNK_BYTES) return done()
+      done(null, gathered())
+    },
+    flush(done) {
+      done(null, size ? gathered() : null)
+    },
+  })
+}
