@@ -2,14 +2,15 @@
 // imported into a scratch database with the project's importer, then N synthetic providers inside Bangladesh
 // through POST /v1/providers/bulk (the production app, buildApp, over app.inject), B rows a request.
 // Usage: npm run bench:bulk -- [--n 100000] [--batch 5000] [--areas real|demo] [--check]
-import { existsSync, readdirSync, readFileSync } from 'node:fs'
+import { readdirSync, readFileSync } from 'node:fs'
 import { loadavg } from 'node:os'
 import path from 'node:path'
 import { parseArgs } from 'node:util'
 import { sql } from 'drizzle-orm'
 import { buildApp } from '../src/app.js'
 import { DEMO_ORGANISATION_ID, keysRepo } from '../src/modules/access/keys.js'
-import { importAreas, type AreaImportOptions } from '../src/modules/areas/import.js'
+import { importAreas } from '../src/modules/areas/import.js'
+import { BGD_LOADS, BOUNDARIES, missingBoundaries } from './bgd-boundaries.js'
 import { scratchDatabase } from './scratch.js'
 
 const { values } = parseArgs({
@@ -27,17 +28,8 @@ if (!(N >= 1) || !(BATCH >= 1 && BATCH <= 5000) || (AREAS !== 'real' && AREAS !=
   throw new Error('need --n ≥ 1, 1 ≤ --batch ≤ 5000, --areas real or demo')
 }
 
-const BOUNDARIES = path.resolve(import.meta.dirname, '..', '..', 'shared', 'data', 'boundaries')
-const SOURCE = 'BBS via OCHA COD-AB (bangladesh R package)'
-// The options test/areas/shared-boundaries.test.ts imports these files with.
-const LOADS: { file: string; options: AreaImportOptions }[] = [
-  { file: 'BGD_ADM1.geojson', options: { country: 'BGD', level: 1, codeField: 'ADM1_PCODE', nameField: 'Division', codePrefix: 'BD', source: SOURCE } },
-  { file: 'BGD_ADM2.geojson', options: { country: 'BGD', level: 2, codeField: 'ADM2_PCODE', nameField: 'District', parentField: 'ADM1_PCODE', codePrefix: 'BD', source: SOURCE } },
-  { file: 'BGD_ADM3.geojson', options: { country: 'BGD', level: 3, codeField: 'ADM3_PCODE', nameField: 'Upazila', parentField: 'ADM2_PCODE', codePrefix: 'BD', source: SOURCE } },
-  { file: 'BGD_ADM4.geojson', options: { country: 'BGD', level: 4, codeField: 'ADM4_PCODE', nameField: 'Union', parentField: 'ADM3_PCODE', codePrefix: 'BD', source: SOURCE } },
-]
 if (AREAS === 'real') {
-  const missing = LOADS.map((l) => l.file).filter((f) => !existsSync(path.join(BOUNDARIES, f)))
+  const missing = missingBoundaries()
   if (missing.length) {
     console.error(
       `bench:bulk needs the shared boundary data set in ${BOUNDARIES} (missing: ${missing.join(', ')}).\n` +
@@ -87,7 +79,7 @@ try {
   console.log(`load average at start: ${load()}`)
   const importStart = performance.now()
   if (AREAS === 'real') {
-    for (const { file, options } of LOADS) {
+    for (const { file, options } of BGD_LOADS) {
       const t0 = performance.now()
       const report = await importAreas(db, JSON.parse(readFileSync(path.join(BOUNDARIES, file), 'utf8')), options)
       if (report.rejected.length) throw new Error(`${file}: ${report.rejected.length} features rejected`)

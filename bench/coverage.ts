@@ -5,14 +5,15 @@
 // analyst: cold (the statement runs; each round with another gap_km, so nothing is cached) and cached (the data
 // fingerprint is read and the kept answer served), JSON and CSV, and the GeoJSON polygons once.
 // Usage: npm run bench:coverage -- [--n 100000] [--rounds 3] [--geojson]
-import { existsSync, readFileSync } from 'node:fs'
+import { readFileSync } from 'node:fs'
 import { loadavg } from 'node:os'
 import path from 'node:path'
 import { parseArgs } from 'node:util'
 import { sql } from 'drizzle-orm'
 import { buildApp } from '../src/app.js'
 import { DEMO_ORGANISATION_ID, keysRepo } from '../src/modules/access/keys.js'
-import { importAreas, type AreaImportOptions } from '../src/modules/areas/import.js'
+import { importAreas } from '../src/modules/areas/import.js'
+import { BGD_LOADS, BOUNDARIES, missingBoundaries } from './bgd-boundaries.js'
 import { dataVersionSql } from '../src/modules/coverage/repo.js'
 import { scratchDatabase } from './scratch.js'
 
@@ -27,16 +28,7 @@ const N = Number(values.n)
 const ROUNDS = Number(values.rounds)
 if (!(N >= 1) || !(ROUNDS >= 1)) throw new Error('need --n ≥ 1 and --rounds ≥ 1')
 
-const BOUNDARIES = path.resolve(import.meta.dirname, '..', '..', 'shared', 'data', 'boundaries')
-const SOURCE = 'BBS via OCHA COD-AB (bangladesh R package)'
-// The options test/areas/shared-boundaries.test.ts and bench/bulk.ts import these files with.
-const LOADS: { file: string; options: AreaImportOptions }[] = [
-  { file: 'BGD_ADM1.geojson', options: { country: 'BGD', level: 1, codeField: 'ADM1_PCODE', nameField: 'Division', codePrefix: 'BD', source: SOURCE } },
-  { file: 'BGD_ADM2.geojson', options: { country: 'BGD', level: 2, codeField: 'ADM2_PCODE', nameField: 'District', parentField: 'ADM1_PCODE', codePrefix: 'BD', source: SOURCE } },
-  { file: 'BGD_ADM3.geojson', options: { country: 'BGD', level: 3, codeField: 'ADM3_PCODE', nameField: 'Upazila', parentField: 'ADM2_PCODE', codePrefix: 'BD', source: SOURCE } },
-  { file: 'BGD_ADM4.geojson', options: { country: 'BGD', level: 4, codeField: 'ADM4_PCODE', nameField: 'Union', parentField: 'ADM3_PCODE', codePrefix: 'BD', source: SOURCE } },
-]
-const missing = LOADS.map((l) => l.file).filter((f) => !existsSync(path.join(BOUNDARIES, f)))
+const missing = missingBoundaries()
 if (missing.length) {
   console.error(`bench:coverage needs the shared boundary data set in ${BOUNDARIES} (missing: ${missing.join(', ')}); see its README.`)
   process.exit(2)
@@ -52,7 +44,7 @@ const db = database.db
 try {
   console.log(`load average at start: ${load()}`)
   const t0 = performance.now()
-  for (const { file, options } of LOADS) {
+  for (const { file, options } of BGD_LOADS) {
     const report = await importAreas(db, JSON.parse(readFileSync(path.join(BOUNDARIES, file), 'utf8')), options)
     if (report.rejected.length) throw new Error(`${file}: ${report.rejected.length} features rejected`)
   }

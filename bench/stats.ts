@@ -2,14 +2,15 @@
 // imported with the project's importer into a scratch database) and N synthetic providers (default 100,000) clustered
 // inside Bangladesh, with their areas computed as the API computes them. Prints the time of each round and the median.
 //   npm run bench:stats -- --providers 100000 --rounds 5
-import { readFileSync, existsSync } from 'node:fs'
+import { readFileSync } from 'node:fs'
 import { loadavg } from 'node:os'
 import path from 'node:path'
 import { parseArgs } from 'node:util'
 import { sql } from 'drizzle-orm'
 import { buildApp } from '../src/app.js'
 import { keysRepo, DEMO_ORGANISATION_ID } from '../src/modules/access/keys.js'
-import { importAreas, type AreaImportOptions } from '../src/modules/areas/import.js'
+import { importAreas } from '../src/modules/areas/import.js'
+import { BGD_LOADS, BOUNDARIES, missingBoundaries } from './bgd-boundaries.js'
 import { pcodesCovering } from '../src/modules/areas/spatial.js'
 import { gapsSql } from '../src/modules/stats/repo.js'
 import { scratchDatabase } from './scratch.js'
@@ -17,15 +18,7 @@ import { scratchDatabase } from './scratch.js'
 const { values } = parseArgs({ options: { providers: { type: 'string', default: '100000' }, rounds: { type: 'string', default: '5' } } })
 const N = Number(values.providers)
 const ROUNDS = Number(values.rounds)
-const BOUNDARIES = path.resolve(import.meta.dirname, '..', '..', 'shared', 'data', 'boundaries')
-const SOURCE = 'OCHA COD-AB (HDX), BGD'
-const LOADS: Array<{ file: string; options: AreaImportOptions }> = [
-  { file: 'BGD_ADM1.geojson', options: { country: 'BGD', level: 1, codeField: 'ADM1_PCODE', nameField: 'Division', codePrefix: 'BD', source: SOURCE } },
-  { file: 'BGD_ADM2.geojson', options: { country: 'BGD', level: 2, codeField: 'ADM2_PCODE', nameField: 'District', parentField: 'ADM1_PCODE', codePrefix: 'BD', source: SOURCE } },
-  { file: 'BGD_ADM3.geojson', options: { country: 'BGD', level: 3, codeField: 'ADM3_PCODE', nameField: 'Upazila', parentField: 'ADM2_PCODE', codePrefix: 'BD', source: SOURCE } },
-  { file: 'BGD_ADM4.geojson', options: { country: 'BGD', level: 4, codeField: 'ADM4_PCODE', nameField: 'Union', parentField: 'ADM3_PCODE', codePrefix: 'BD', source: SOURCE } },
-]
-const missing = LOADS.map((l) => l.file).filter((f) => !existsSync(path.join(BOUNDARIES, f)))
+const missing = missingBoundaries()
 if (missing.length) {
   console.error(`bench:stats needs the shared boundary data set in ${BOUNDARIES} (missing: ${missing.join(', ')})`)
   process.exit(1)
@@ -37,7 +30,7 @@ const database = await scratchDatabase()
 const db = database.db
 try {
   console.log(`load average at start: ${load()}`)
-  for (const { file, options } of LOADS) {
+  for (const { file, options } of BGD_LOADS) {
     const t0 = performance.now()
     const report = await importAreas(db, JSON.parse(readFileSync(path.join(BOUNDARIES, file), 'utf8')), options)
     console.log(`imported ${file}: ${report.inserted} areas in ${seconds(t0).toFixed(1)} s`)
