@@ -14,7 +14,8 @@ import { buildApp } from '../src/app.js'
 import { DEMO_ORGANISATION_ID, keysRepo } from '../src/modules/access/keys.js'
 import { importAreas } from '../src/modules/areas/import.js'
 import { BGD_LOADS, BOUNDARIES, missingBoundaries } from './bgd-boundaries.js'
-import { dataVersionSql } from '../src/modules/coverage/repo.js'
+import { coverageSql, dataVersionSql } from '../src/modules/coverage/repo.js'
+import { CATEGORIES } from '../src/lib/vocabulary.js'
 import { scratchDatabase } from './scratch.js'
 
 const { values } = parseArgs({
@@ -22,6 +23,8 @@ const { values } = parseArgs({
     n: { type: 'string', default: '100000' },
     rounds: { type: 'string', default: '3' },
     geojson: { type: 'boolean', default: false },
+    // Print the coverage statement's plan for every union (EXPLAIN ANALYZE, BUFFERS) and stop.
+    explain: { type: 'boolean', default: false },
   },
 })
 const N = Number(values.n)
@@ -94,60 +97,71 @@ try {
   const { rows: counts } = await db.execute<{ p: number; m: number }>(sql`SELECT (SELECT count(*) FROM providers)::int AS p, (SELECT count(*) FROM mous)::int AS m`)
   console.log(`loaded ${counts[0].p.toLocaleString('en')} providers and ${counts[0].m.toLocaleString('en')} MOUs in ${seconds(t1).toFixed(1)} s`)
 
-  const app = await buildApp({ LOG_LEVEL: 'silent', BODY_LIMIT_BYTES: 1 << 20, RATE_LIMIT_PER_MINUTE: 0 }, { db })
-  const { key } = await keysRepo(db).createKey({ organisationId: DEMO_ORGANISATION_ID, role: 'analyst' })
-  const headers = { authorization: `Bearer ${key}` }
-  const ask = async (url: string) => {
-    const start = performance.now()
-    const res = await app.inject({ url, headers })
-    if (res.statusCode !== 200) throw new Error(`${url}: ${res.statusCode} ${res.body.slice(0, 300)}`)
-    return { ms: ms(start), bytes: res.rawPayload.length, body: res }
-  }
-  const url = (gap: number, extra = '') => `/v1/coverage?country=BGD&admin_level=4&gap_km=${gap}${extra}`
-
-  // Warm the process (first request compiles the route's validators) and the database's buffers.
-  await ask('/v1/coverage?country=BGD&admin_level=1&gap_km=1')
-  const cold: number[] = []
-  for (let i = 0; i < ROUNDS; i++) {
-    const r = await ask(url(20 + i))
-    cold.push(r.ms)
-    if (i === 0) {
-      const items = r.body.json().items as Array<{ categories: Record<string, { gap: boolean }> }>
-      const gaps = items.filter((a) => Object.values(a.categories).some((c) => c.gap)).length
-      console.log(`answer: ${items.length} unions × 5 categories, ${(r.bytes / 1e6).toFixed(1)} MB JSON; ${gaps} unions with a gap in some category`)
+  if (values.explain) {
+    const statement = coverageSql({ country: 'BGD', adminLevel: 4, categories: CATEGORIES, gapKm: 25, staleMonths: 12 }, { exact: 'all' })
+    const { rows } = await db.transaction(async (tx) => {
+      // As coverageRows runs it: without JIT.
+      await tx.execute(sql`SELECT set_config('jit', 'off', true)`)
+      return tx.execute<{ 'QUERY PLAN': string }>(sql`EXPLAIN (ANALYZE, BUFFERS) ${statement}`)
+    })
+    console.log(rows.map((r) => r['QUERY PLAN']).join('\n'))
+    console.log(`load average at end: ${load()}`)
+  } else {
+    const app = await buildApp({ LOG_LEVEL: 'silent', BODY_LIMIT_BYTES: 1 << 20, RATE_LIMIT_PER_MINUTE: 0 }, { db })
+    const { key } = await keysRepo(db).createKey({ organisationId: DEMO_ORGANISATION_ID, role: 'analyst' })
+    const headers = { authorization: `Bearer ${key}` }
+    const ask = async (url: string) => {
+      const start = performance.now()
+      const res = await app.inject({ url, headers })
+      if (res.statusCode !== 200) throw new Error(`${url}: ${res.statusCode} ${res.body.slice(0, 300)}`)
+      return { ms: ms(start), bytes: res.rawPayload.length, body: res }
     }
-  }
-  console.log(`cold (the statement runs), JSON, load ${load()}: ${cold.map((x) => x.toFixed(0)).join(', ')} ms; median ${median(cold).toFixed(0)} ms`)
+    const url = (gap: number, extra = '') => `/v1/coverage?country=BGD&admin_level=4&gap_km=${gap}${extra}`
 
-  const cached: number[] = []
-  for (let i = 0; i < 20; i++) cached.push((await ask(url(20))).ms)
-  console.log(`cached, JSON, load ${load()}: median ${median(cached).toFixed(1)} ms, max ${Math.max(...cached).toFixed(1)} ms (20 requests)`)
-
-  const csv: number[] = []
-  for (let i = 0; i < 10; i++) csv.push((await ask(url(20, '&format=csv'))).ms)
-  console.log(`cached, CSV: median ${median(csv).toFixed(1)} ms`)
-
-  const fingerprint: number[] = []
-  for (let i = 0; i < 20; i++) {
-    const start = performance.now()
-    await db.execute(dataVersionSql)
-    fingerprint.push(ms(start))
-  }
-  console.log(`the data fingerprint alone (cache check): median ${median(fingerprint).toFixed(1)} ms`)
-
-  // A write invalidates: the next request runs the statement again.
-  await db.execute(sql`UPDATE providers SET verified_on = current_date WHERE id = (SELECT id FROM providers LIMIT 1)`)
-  const after = await ask(url(20))
-  console.log(`after a provider write: ${after.ms.toFixed(0)} ms (recomputed)`)
-
-  if (values.geojson) {
-    for (const simplify of [0, 200]) {
-      const r = await ask(url(20, `&format=geojson&simplify=${simplify}`))
-      console.log(`GeoJSON, simplify=${simplify}: ${r.ms.toFixed(0)} ms, ${(r.bytes / 1e6).toFixed(1)} MB`)
+    // Warm the process (first request compiles the route's validators) and the database's buffers.
+    await ask('/v1/coverage?country=BGD&admin_level=1&gap_km=1')
+    const cold: number[] = []
+    for (let i = 0; i < ROUNDS; i++) {
+      const r = await ask(url(20 + i))
+      cold.push(r.ms)
+      if (i === 0) {
+        const items = r.body.json().items as Array<{ categories: Record<string, { gap: boolean }> }>
+        const gaps = items.filter((a) => Object.values(a.categories).some((c) => c.gap)).length
+        console.log(`answer: ${items.length} unions × 5 categories, ${(r.bytes / 1e6).toFixed(1)} MB JSON; ${gaps} unions with a gap in some category`)
+      }
     }
+    console.log(`cold (the statement runs), JSON, load ${load()}: ${cold.map((x) => x.toFixed(0)).join(', ')} ms; median ${median(cold).toFixed(0)} ms`)
+
+    const cached: number[] = []
+    for (let i = 0; i < 20; i++) cached.push((await ask(url(20))).ms)
+    console.log(`cached, JSON, load ${load()}: median ${median(cached).toFixed(1)} ms, max ${Math.max(...cached).toFixed(1)} ms (20 requests)`)
+
+    const csv: number[] = []
+    for (let i = 0; i < 10; i++) csv.push((await ask(url(20, '&format=csv'))).ms)
+    console.log(`cached, CSV: median ${median(csv).toFixed(1)} ms`)
+
+    const fingerprint: number[] = []
+    for (let i = 0; i < 20; i++) {
+      const start = performance.now()
+      await db.execute(dataVersionSql)
+      fingerprint.push(ms(start))
+    }
+    console.log(`the data fingerprint alone (cache check): median ${median(fingerprint).toFixed(1)} ms`)
+
+    // A write invalidates: the next request runs the statement again.
+    await db.execute(sql`UPDATE providers SET verified_on = current_date WHERE id = (SELECT id FROM providers LIMIT 1)`)
+    const after = await ask(url(20))
+    console.log(`after a provider write: ${after.ms.toFixed(0)} ms (recomputed)`)
+
+    if (values.geojson) {
+      for (const simplify of [0, 200]) {
+        const r = await ask(url(20, `&format=geojson&simplify=${simplify}`))
+        console.log(`GeoJSON, simplify=${simplify}: ${r.ms.toFixed(0)} ms, ${(r.bytes / 1e6).toFixed(1)} MB`)
+      }
+    }
+    console.log(`load average at end: ${load()}`)
+    await app.close()
   }
-  console.log(`load average at end: ${load()}`)
-  await app.close()
 } finally {
   await database.drop()
   process.exit(0)
