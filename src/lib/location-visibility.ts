@@ -100,7 +100,7 @@ export function insideShownEnvelope(alias: string, viewer: Viewer, envelope: SQL
   // before each row's approximate point is worked out.
   return sql<boolean>`((${seesExact(alias, viewer)} AND ${real})
     OR (${col(alias, 'location_visibility')} = 'approximate' AND NOT ${seesExact(alias, viewer)}
-        AND ${col(alias, 'area_pcodes')} && ARRAY(SELECT a.pcode FROM areas a WHERE ST_Intersects(a.rep_point, ${envelope}))
+        AND ${col(alias, 'area_pcodes')} && ARRAY(SELECT vis_b.pcode FROM areas vis_b WHERE ST_Intersects(vis_b.rep_point, ${envelope}))
         AND ST_Intersects(${approximatePoint(col(alias, 'area_pcodes'))}, ${envelope})))`
 }
 
