@@ -8,14 +8,14 @@
 import { spawn } from 'node:child_process'
 import { once } from 'node:events'
 import { readFileSync } from 'node:fs'
-import { connect } from 'node:net'
 import { loadavg } from 'node:os'
 import { parseArgs } from 'node:util'
 import { sql } from 'drizzle-orm'
 import { PROJECT_ROOT } from '../src/db/database.js'
 import { exportSql } from '../src/modules/export/service.js'
 import { keyFor } from '../test/helpers/app.js'
-import { freePort } from '../test/helpers/server.js'
+import { accepts, freePort } from '../test/helpers/server.js'
+import { gridAreaPcodes, insertAreaGrid } from './area-grid.js'
 import { scratchDatabase } from './scratch.js'
 
 const { values } = parseArgs({
@@ -40,12 +40,6 @@ const peakRssMb = (pid: number) => {
   return m ? Number(m[1]) / 1024 : NaN
 }
 
-const accepts = (port: number) =>
-  new Promise<boolean>((resolve) => {
-    const socket = connect({ host: '127.0.0.1', port })
-    socket.once('connect', () => (socket.destroy(), resolve(true)))
-    socket.once('error', () => resolve(false))
-  })
 
 async function startServer(env: Record<string, string>) {
   const port = await freePort()
@@ -58,7 +52,7 @@ async function startServer(env: Record<string, string>) {
     stdio: ['ignore', 'inherit', 'inherit'],
   })
   const exited = once(child, 'exit')
-  while (!(await accepts(port))) {
+  while (!(await accepts('127.0.0.1', port))) {
     if (child.exitCode !== null) throw new Error('the server exited early')
     await new Promise((r) => setTimeout(r, 100))
   }
@@ -69,16 +63,7 @@ const database = await scratchDatabase()
 const db = database.db
 try {
   const loadStart = performance.now()
-  // Areas for the mask and the area columns: 1° "divisions" cut into 0.1° "unions", as bench/nearest.ts.
-  await db.execute(sql`
-    INSERT INTO areas (pcode, name_en, country, admin_level, level_name, geom)
-    SELECT 'BD' || x || '_' || y, 'Division ' || x || ' ' || y, 'BGD', 1, 'Division', ST_Multi(ST_MakeEnvelope(x, y, x + 1, y + 1, 4326))
-    FROM generate_series(87, 92) x, generate_series(20, 26) y`)
-  await db.execute(sql`
-    INSERT INTO areas (pcode, name_en, country, admin_level, level_name, parent_pcode, geom)
-    SELECT 'BDU' || x || '_' || y, 'Union ' || x || ' ' || y, 'BGD', 4, 'Union', 'BD' || x / 10 || '_' || y / 10,
-           ST_Multi(ST_MakeEnvelope(x / 10.0, y / 10.0, (x + 1) / 10.0, (y + 1) / 10.0, 4326))
-    FROM generate_series(870, 929) x, generate_series(200, 269) y`)
+  await insertAreaGrid(db)
   // Fuller rows than bench:nearest's (names in three scripts, an address, phones, a service, languages, a
   // verification, an external id): an export writes every column.
   await db.execute(sql`SELECT setseed(0.42)`)
@@ -91,7 +76,7 @@ try {
            ARRAY[(ARRAY['health','legal','counselling','shelter','livelihood'])[1 + (g % 5)]],
            jsonb_build_array(jsonb_build_object('category', (ARRAY['health','legal','counselling','shelter','livelihood'])[1 + (g % 5)], 'name', 'Service ' || g)),
            ST_SetSRID(ST_MakePoint(lon, lat), 4326),
-           ARRAY['BD' || floor(lon)::int || '_' || floor(lat)::int, 'BDU' || floor(lon * 10)::int || '_' || floor(lat * 10)::int],
+           ${gridAreaPcodes(sql`lon`, sql`lat`)},
            'House ' || g || ', Road ' || (g % 40) || ', Union ' || (g % 500), ARRAY['+88017' || lpad(g::text, 8, '0')],
            ARRAY['bn', 'en'], CASE WHEN r < 0.9 THEN 'active' ELSE 'suspended' END, DATE '2025-01-01' + (g % 300),
            'phone_call', jsonb_build_array(jsonb_build_object('scheme', 'bench', 'id', g::text)), NULL

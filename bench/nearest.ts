@@ -7,7 +7,6 @@
 import { execFileSync, spawn } from 'node:child_process'
 import { once } from 'node:events'
 import { readFileSync } from 'node:fs'
-import { connect } from 'node:net'
 import { loadavg } from 'node:os'
 import path from 'node:path'
 import { parseArgs } from 'node:util'
@@ -15,7 +14,8 @@ import autocannon from 'autocannon'
 import { sql } from 'drizzle-orm'
 import { PROJECT_ROOT } from '../src/db/database.js'
 import { createTestDatabase } from '../test/helpers/db.js'
-import { freePort } from '../test/helpers/server.js'
+import { accepts, freePort } from '../test/helpers/server.js'
+import { gridAreaPcodes, insertAreaGrid } from './area-grid.js'
 
 const { values } = parseArgs({
   options: {
@@ -61,15 +61,6 @@ function cpuMs(pid: number): number | undefined {
   }
 }
 
-const accepts = (port: number) =>
-  new Promise<boolean>((resolve) => {
-    const socket = connect({ host: '127.0.0.1', port })
-    socket.once('connect', () => {
-      socket.destroy()
-      resolve(true)
-    })
-    socket.once('error', () => resolve(false))
-  })
 
 /** Starts `script` under tsx in `cwd` and waits until it accepts connections. */
 async function startProcess(label: string, cwd: string, script: string, env: Record<string, string>): Promise<Server> {
@@ -92,7 +83,7 @@ async function startProcess(label: string, cwd: string, script: string, env: Rec
     // At LOG_LEVEL warn the server announces nothing: the port accepting connections is the sign it listens.
     const poll = async () => {
       while (!gone) {
-        if (await accepts(port)) return resolve()
+        if (await accepts('127.0.0.1', port)) return resolve()
         await new Promise((r) => setTimeout(r, 100))
       }
     }
@@ -114,17 +105,7 @@ const db = database.db
 const servers: Server[] = []
 try {
   const loadStart = performance.now()
-  // Areas for the mask: 1° "divisions" (level 1) cut into 0.1° "unions" (level 4) over the providers' box, so that
-  // a shelter's approximate point is its union's representative point, as with real boundaries loaded.
-  await db.execute(sql`
-    INSERT INTO areas (pcode, name_en, country, admin_level, level_name, geom)
-    SELECT 'D' || x || '_' || y, 'Division ' || x || ' ' || y, 'BGD', 1, 'Division', ST_Multi(ST_MakeEnvelope(x, y, x + 1, y + 1, 4326))
-    FROM generate_series(87, 92) x, generate_series(20, 26) y`)
-  await db.execute(sql`
-    INSERT INTO areas (pcode, name_en, country, admin_level, level_name, parent_pcode, geom)
-    SELECT 'U' || x || '_' || y, 'Union ' || x || ' ' || y, 'BGD', 4, 'Union', 'D' || x / 10 || '_' || y / 10,
-           ST_Multi(ST_MakeEnvelope(x / 10.0, y / 10.0, (x + 1) / 10.0, (y + 1) / 10.0, 4326))
-    FROM generate_series(870, 929) x, generate_series(200, 269) y`)
+  await insertAreaGrid(db)
   // Like PERFORMANCE-NOTES: clustered around 64 "district centres" inside Bangladesh's bounding box,
   // 1-3 categories each, 90 % active. Deterministic (setseed) so runs compare. location_visibility is left NULL,
   // so the database decides it as for any provider written without one: approximate for shelters (about a
@@ -143,7 +124,7 @@ try {
              CASE WHEN r1 < 0.5 THEN ARRAY[(ARRAY['health','legal','counselling','shelter','livelihood'])[1 + ((g + 1) % 5)]] ELSE '{}' END ||
              CASE WHEN r1 < 0.2 THEN ARRAY[(ARRAY['health','legal','counselling','shelter','livelihood'])[1 + ((g + 3) % 5)]] ELSE '{}' END,
            ST_SetSRID(ST_MakePoint(lon, lat), 4326),
-           ARRAY['D' || floor(lon)::int || '_' || floor(lat)::int, 'U' || floor(lon * 10)::int || '_' || floor(lat * 10)::int],
+           ${gridAreaPcodes(sql`lon`, sql`lat`)},
            CASE WHEN r2 < 0.9 THEN 'active' ELSE 'suspended' END,
            NULL
     FROM rows`)

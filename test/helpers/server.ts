@@ -25,7 +25,8 @@ export function logLines(output: string): Record<string, unknown>[] {
   })
 }
 
-const accepts = (host: string, port: number) =>
+/** Whether something accepts TCP connections on host:port. */
+export const accepts = (host: string, port: number) =>
   new Promise<boolean>((resolve) => {
     const socket = connect({ host, port })
     socket.once('connect', () => {
