@@ -1,7 +1,7 @@
 // Access control for every route: each route names the access it needs (config.access, roles.ts); one onRequest
 // hook authenticates the caller and refuses what the role does not allow, and one onRoute hook writes the same
 // rule into the OpenAPI document (security requirement, 401/403 responses, the roles in the description).
-import type { FastifyInstance } from 'fastify'
+import type { FastifyInstance, FastifyRequest } from 'fastify'
 import { Problem, problemResponses } from '../../lib/problem.js'
 import { forbidden, unauthorized, type KeyAuthenticator } from './authenticate.js'
 import { allows, ANONYMOUS, rolesFor, type Access, type Caller } from './roles.js'
@@ -54,18 +54,19 @@ export function registerAccessControl(app: FastifyInstance, authenticator: KeyAu
   // a request before any database lookup is made for it: what the key cache already knows is settled here; a key
   // it does not know counts against the client address and is looked up afterwards, in preParsing, where the
   // route's access is then checked. A stream of made-up keys is so limited like any anonymous traffic.
+  // Requests whose key the cache did not know, to be looked up in preParsing (the cache is asked once per request).
+  const unverified = new WeakSet<FastifyRequest>()
   app.addHook('onRequest', (request, reply, done) => {
     reply.header('vary', varyWithAuthorization(reply.getHeader('vary')))
     const known = authenticator.known(request.headers.authorization)
     request.caller = known instanceof Problem || known === undefined ? ANONYMOUS : known
+    if (known === undefined) unverified.add(request)
     if (known instanceof Problem) done(known)
     else done()
   })
 
   app.addHook('preParsing', async (request) => {
-    if (authenticator.known(request.headers.authorization) === undefined) {
-      request.caller = await authenticator.authenticate(request.headers.authorization)
-    }
+    if (unverified.has(request)) request.caller = await authenticator.authenticate(request.headers.authorization)
     // Unknown routes answer 404 whoever asks.
     if (request.is404) return
     const access = request.routeOptions.config.access ?? 'admin'
