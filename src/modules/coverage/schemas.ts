@@ -3,6 +3,14 @@ import { z } from 'zod'
 import { Category, CATEGORIES, Pcode } from '../../lib/vocabulary.js'
 import { Country } from '../areas/schemas.js'
 
+/** How far an area may be from the nearest active provider of a category before it counts as a gap (coverage, stats). */
+export const GapKm = z.coerce
+  .number({ error: 'gap_km must be a number' })
+  .positive('gap_km must be more than 0')
+  .max(1000, 'gap_km must be at most 1000')
+  .default(25)
+  .meta({ description: 'An area has a gap in a category when no active provider of it is within this many km of the area’s representative point', example: 25 })
+
 export const COVERAGE_FORMATS = ['json', 'csv', 'geojson'] as const
 export type CoverageFormat = (typeof COVERAGE_FORMATS)[number]
 
@@ -24,12 +32,7 @@ export const CoverageQuery = z.strictObject({
     example: 'BD40',
   }),
   category: Category.optional().meta({ description: 'Only this category (absent: all five)' }),
-  gap_km: z.coerce
-    .number({ error: 'gap_km must be a number' })
-    .positive('gap_km must be more than 0')
-    .max(1000, 'gap_km must be at most 1000')
-    .default(25)
-    .meta({ description: 'An area has a gap in a category when no active provider of it is within this many km of the area’s representative point', example: 25 }),
+  gap_km: GapKm,
   simplify: z.coerce
     .number({ error: 'simplify must be a number' })
     .min(0, 'simplify must be between 0 and 10000')

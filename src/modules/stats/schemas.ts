@@ -3,15 +3,12 @@ import { z } from 'zod'
 import { CATEGORIES, Category } from '../../lib/vocabulary.js'
 import { PROVIDER_MOU_STATUSES } from '../mous/repo.js'
 import { ProviderKind, ProviderStatus } from '../providers/schemas.js'
+import { Country } from '../areas/schemas.js'
+import { GapKm } from '../coverage/schemas.js'
 
 export const StatsQuery = z.strictObject({
-  country: z.enum(['BGD', 'KHM']).meta({ description: 'ISO 3166-1 alpha-3 code', example: 'BGD' }),
-  gap_km: z.coerce
-    .number({ error: 'gap_km must be a number' })
-    .positive('gap_km must be positive')
-    .max(1000, 'gap_km must be at most 1000')
-    .default(25)
-    .meta({ description: 'An area has a gap in a category when no active provider of it lies within this geodesic distance of the area’s representative point (default 25)', example: 25 }),
+  country: Country,
+  gap_km: GapKm,
 })
 export type StatsQuery = z.infer<typeof StatsQuery>
 
