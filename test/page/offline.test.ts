@@ -1,0 +1,45 @@
+// A weak connection that drops: after one search, the page and the last results open from the service worker with
+// no network at all, saying when they were fetched.
+import t from 'tap'
+import { BROWSER_TEST_TIMEOUT_MS, skipBrowserTest, startPageServer, withBrowser, type PageServer } from '../helpers/browser.js'
+import { byTestId, chooseArea, chooseCategory, demoArea, expectedNearest, openFieldPage, shownResults } from './field-page.js'
+
+const skip = skipBrowserTest()
+let server: PageServer | undefined
+t.before(async () => {
+  if (!skip) server = await startPageServer(t)
+})
+
+t.test('offline after a search: a reload opens the page and the last results from the service worker, with the date', { skip, timeout: BROWSER_TEST_TIMEOUT_MS }, async (t) => {
+  const area = demoArea('BGD')
+  const expected = await expectedNearest(server!, area.pcode, 'health')
+  await withBrowser(t, server!, { locale: 'en-GB', name: 'offline' }, async ({ context, page }) => {
+    await openFieldPage(page, server!)
+    const scope = await page.evaluate(async () => (await navigator.serviceWorker.ready).scope)
+    t.equal(scope, `${server!.origin}/`, 'a service worker is active for the whole origin')
+    // Searched by the English name: the areas search takes any script.
+    await chooseArea(page, area.name_en)
+    await chooseCategory(page, 'health')
+    const online = await shownResults(page)
+    t.equal(online[0].id, expected[0].id, 'online: the nearest health provider first')
+
+    await context.setOffline(true)
+    const reloaded = await page.reload()
+    t.ok(reloaded?.fromServiceWorker(), 'the page itself came from the service worker')
+    await byTestId(page, 'result').first().waitFor({ state: 'visible' })
+    const offline = await shownResults(page)
+    t.same(offline.map((r) => r.id), online.map((r) => r.id), 'the same results, offline')
+    t.same(offline.map((r) => r.name), online.map((r) => r.name), 'with the same names')
+    const fetchedAt = byTestId(page, 'fetched-at')
+    await fetchedAt.waitFor({ state: 'visible' })
+    // The date in the page's own language and digits (today in the browser's time zone: it was fetched just now).
+    const [year, day] = await page.evaluate(() => {
+      const now = new Date()
+      const nf = new Intl.NumberFormat(document.documentElement.lang, { useGrouping: false })
+      return [nf.format(now.getFullYear()), nf.format(now.getDate())]
+    })
+    const text = (await fetchedAt.innerText()).trim()
+    t.ok(text.includes(year) && text.includes(day), `fetched-at shows today's date: ${JSON.stringify(text)}`)
+    await context.setOffline(false)
+  })
+})
