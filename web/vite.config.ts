@@ -1,0 +1,48 @@
+// The field page: two HTML entries (the page and the printable union directory) built into dist/web by
+// scripts/build.mjs. Everything is served by setu itself: no CDN, fonts bundled, nothing fetched at build time.
+import { readFileSync } from 'node:fs'
+import { fileURLToPath } from 'node:url'
+import { defineConfig, type Plugin } from 'vite'
+
+const here = (file: string) => fileURLToPath(new URL(file, import.meta.url))
+
+/**
+ * Emits sw.js from web/sw.js with the list of files to precache written in: the HTML pages and every emitted
+ * asset except source maps. Its cache name comes from that list, so a new build replaces the old shell.
+ */
+function serviceWorker(): Plugin {
+  return {
+    name: 'setu-service-worker',
+    apply: 'build',
+    generateBundle(_options, bundle) {
+      const files = Object.keys(bundle).filter((f) => !f.endsWith('.map') && f !== 'sw.js')
+      const shell = ['/', ...files.filter((f) => f !== 'index.html').map((f) => `/${f}`)].sort()
+      let hash = 0
+      for (const ch of shell.join('\n')) hash = (hash * 31 + ch.charCodeAt(0)) >>> 0
+      const source = readFileSync(here('./sw.js'), 'utf8')
+        .replace('self.__SHELL__', JSON.stringify(shell))
+        .replace('self.__VERSION__', JSON.stringify(hash.toString(36)))
+      this.emitFile({ type: 'asset', fileName: 'sw.js', source })
+    },
+  }
+}
+
+export default defineConfig({
+  root: here('.'),
+  base: '/',
+  publicDir: false,
+  logLevel: 'warn',
+  plugins: [serviceWorker()],
+  build: {
+    target: 'es2022',
+    // Fonts and icons as files, never data: URIs (the page's Content-Security-Policy allows only 'self').
+    assetsInlineLimit: 0,
+    modulePreload: { polyfill: false },
+    sourcemap: false,
+    reportCompressedSize: false,
+    chunkSizeWarningLimit: 1500,
+    rolldownOptions: {
+      input: { index: here('./index.html'), directory: here('./directory.html') },
+    },
+  },
+})
