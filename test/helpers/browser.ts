@@ -1,6 +1,6 @@
 // Browser tests of the field page: the real server (as `npm start` runs it, with the demo data) and Debian's
 // Chromium driven by playwright-core, with a recorder of every request the page and its service worker make.
-import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
 import type { Test } from 'tap'
@@ -38,15 +38,29 @@ export function skipWithoutChromium(): false | string {
   return existsSync(CHROMIUM) ? false : `Chromium is not installed at ${CHROMIUM} (.ci/run installs it with apt-get when run as root)`
 }
 
+/** The text of the page's sources (web/, without its node_modules), to see which contract hooks it has. */
+function pageSources(dir = path.join(PROJECT_ROOT, 'web')): string {
+  if (!existsSync(dir)) return ''
+  return readdirSync(dir, { withFileTypes: true })
+    .filter((e) => e.name !== 'node_modules' && !e.name.startsWith('.'))
+    .map((e) => (e.isDirectory() ? pageSources(path.join(dir, e.name)) : readFileSync(path.join(dir, e.name), 'utf8')))
+    .join('\n')
+}
+
 /**
  * tap's `skip` option for a test of the field page: false when it can run, else why not. The page's sources
- * (web/) absent means a checkout from before the page. `.ci/run` counts a skip as a failure, so CI never
+ * (web/) absent means a checkout from before the page; `hooks` are the data-testid values of the page contract
+ * (its stable data-testid hooks) the test drives: while the page under construction lacks one, the
+ * test says which instead of failing on a missing element. `.ci/run` counts a skip as a failure, so CI never
  * passes without running these.
  */
-export function skipBrowserTest(): false | string {
+export function skipBrowserTest(...hooks: string[]): false | string {
   const noChromium = skipWithoutChromium()
   if (noChromium) return noChromium
-  if (!existsSync(path.join(PROJECT_ROOT, 'web'))) return 'the field page (web/) is not in this checkout'
+  const sources = pageSources()
+  if (!sources) return 'the field page (web/) is not in this checkout'
+  const missing = hooks.filter((h) => !sources.includes(h))
+  if (missing.length > 0) return `the field page (web/) does not have the contract's ${missing.map((h) => `"${h}"`).join(', ')} yet`
   return false
 }
 

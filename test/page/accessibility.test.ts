@@ -6,7 +6,7 @@ import type { Page } from 'playwright-core'
 import { BROWSER_TEST_TIMEOUT_MS, skipBrowserTest, startPageServer, withBrowser, type PageServer } from '../helpers/browser.js'
 import { byTestId, CATEGORIES, chooseArea, chooseCategory, demoArea, openFieldPage } from './field-page.js'
 
-const skip = skipBrowserTest()
+const skip = skipBrowserTest('area-search', 'selected-area', 'result', 'result-name', 'language', 'locate-me', 'open-directory', 'directory-entry')
 let server: PageServer | undefined
 t.before(async () => {
   if (!skip) server = await startPageServer(t)

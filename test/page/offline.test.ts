@@ -4,7 +4,7 @@ import t from 'tap'
 import { BROWSER_TEST_TIMEOUT_MS, skipBrowserTest, startPageServer, withBrowser, type PageServer } from '../helpers/browser.js'
 import { byTestId, chooseArea, chooseCategory, demoArea, expectedNearest, openFieldPage, shownResults } from './field-page.js'
 
-const skip = skipBrowserTest()
+const skip = skipBrowserTest('area-search', 'selected-area', 'result', 'result-name', 'fetched-at')
 let server: PageServer | undefined
 t.before(async () => {
   if (!skip) server = await startPageServer(t)

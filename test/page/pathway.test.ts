@@ -17,7 +17,7 @@ import {
   type ApiProvider,
 } from './field-page.js'
 
-const skip = skipBrowserTest()
+const skip = skipBrowserTest('area-search', 'selected-area', 'result', 'result-name', 'api-key', 'api-key-save', 'pathway')
 let server: PageServer | undefined
 t.before(async () => {
   if (!skip) server = await startPageServer(t)

@@ -18,7 +18,7 @@ import {
   type Lang,
 } from './field-page.js'
 
-const skip = skipBrowserTest()
+const skip = skipBrowserTest('area-search', 'selected-area', 'result', 'result-name', 'language', 'result-distance', 'data-category')
 let server: PageServer | undefined
 t.before(async () => {
   if (!skip) server = await startPageServer(t)
