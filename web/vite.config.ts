@@ -1,6 +1,6 @@
 // The field page: two HTML entries (the page and the printable union directory) built into dist/web by
 // scripts/build.mjs. Everything is served by setu itself: no CDN, fonts bundled, nothing fetched at build time.
-import { readFileSync } from 'node:fs'
+import { readdirSync, readFileSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
 import { defineConfig, type Plugin } from 'vite'
 
@@ -15,7 +15,8 @@ function serviceWorker(): Plugin {
     name: 'setu-service-worker',
     apply: 'build',
     generateBundle(_options, bundle) {
-      const files = Object.keys(bundle).filter((f) => !f.endsWith('.map') && f !== 'sw.js')
+      // The bundle (HTML, chunks, CSS, fonts) and the files copied from public/ as they are.
+      const files = [...Object.keys(bundle), ...readdirSync(here('./public'))].filter((f) => !f.endsWith('.map') && !f.endsWith('.woff') && f !== 'sw.js')
       const shell = ['/', ...files.filter((f) => f !== 'index.html').map((f) => `/${f}`)].sort()
       let hash = 0
       for (const ch of shell.join('\n')) hash = (hash * 31 + ch.charCodeAt(0)) >>> 0
@@ -30,7 +31,7 @@ function serviceWorker(): Plugin {
 export default defineConfig({
   root: here('.'),
   base: '/',
-  publicDir: false,
+  publicDir: here('./public'),
   logLevel: 'warn',
   plugins: [serviceWorker()],
   build: {
