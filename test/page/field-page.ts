@@ -5,11 +5,17 @@ import { existsSync, readFileSync } from 'node:fs'
 import path from 'node:path'
 import type { Page } from 'playwright-core'
 import { PROJECT_ROOT } from '../../src/db/database.js'
+import { bn } from '../../web/src/i18n/bn.js'
+import { en } from '../../web/src/i18n/en.js'
+import { km } from '../../web/src/i18n/km.js'
 import { getJson, type PageServer } from '../helpers/browser.js'
 
 export const CATEGORIES = ['health', 'legal', 'counselling', 'shelter', 'livelihood'] as const
 export type Category = (typeof CATEGORIES)[number]
 export type Lang = 'bn' | 'km' | 'en'
+
+/** The page's own strings (web/src/i18n), to compare what it shows with what it should say. */
+export const MESSAGES = { bn, km, en } as const
 
 export interface DemoArea {
   pcode: string
@@ -30,10 +36,10 @@ const readFeatures = (file: string): SeedFeature[] =>
   existsSync(path.join(AREAS_DIR, file)) ? (JSON.parse(readFileSync(path.join(AREAS_DIR, file), 'utf8')) as { features: SeedFeature[] }).features : []
 
 /**
- * A demo area of the finest level the seeds have (unions BGD_4, communes KHM_3; districts before those exist)
- * whose local name is no part of any other demo area's name, so that searching for it finds it alone.
+ * The demo areas of the finest level the seeds have (unions BGD_4, communes KHM_3; districts before those exist)
+ * whose local name is no part of any other demo area's name, so that searching for it finds it alone; by pcode.
  */
-export function demoArea(country: 'BGD' | 'KHM'): DemoArea {
+export function demoAreas(country: 'BGD' | 'KHM'): DemoArea[] {
   const levels = country === 'BGD' ? ['BGD_4', 'BGD_3', 'BGD_2'] : ['KHM_3', 'KHM_2']
   const all = readdirAreas().flatMap((f) => readFeatures(f).map((x) => x.properties))
   for (const level of levels) {
@@ -42,13 +48,13 @@ export function demoArea(country: 'BGD' | 'KHM'): DemoArea {
       .map((f) => f.properties)
       .filter((p) => p.name_local && all.filter((o) => o.name_local?.includes(p.name_local!) || o.name_en.includes(p.name_en)).length === 1)
       .sort((a, b) => a.pcode.localeCompare(b.pcode))
-    if (candidates.length > 0) {
-      const p = candidates[0]
-      return { pcode: p.pcode, name_en: p.name_en, name_local: p.name_local!, country, file }
-    }
+    if (candidates.length > 0) return candidates.map((p) => ({ pcode: p.pcode, name_en: p.name_en, name_local: p.name_local!, country, file }))
   }
   throw new Error(`no demo area of ${country} with a unique local name in ${AREAS_DIR}`)
 }
+
+/** The first of demoAreas: the one most tests search. */
+export const demoArea = (country: 'BGD' | 'KHM') => demoAreas(country)[0]
 
 const readdirAreas = () => ['BGD_1', 'BGD_2', 'BGD_3', 'BGD_4', 'KHM_1', 'KHM_2', 'KHM_3'].map((l) => `${l}.geojson`)
 
@@ -63,7 +69,7 @@ export interface ApiProvider {
 }
 
 /** The name the page shows in `lang`: the provider's name in that script when the directory has it. */
-export const shownName = (p: { name: string; names?: Record<string, string> }, lang: Lang) => p.names?.[lang] ?? p.name
+export const shownName = (p: { name: string; names?: Record<string, string> }, lang: Lang) => p.names?.[lang] || p.name
 
 /** The area's point (rep_point), which the page searches from once the area is chosen. */
 export async function areaPoint(server: PageServer, pcode: string) {
@@ -72,7 +78,7 @@ export async function areaPoint(server: PageServer, pcode: string) {
 }
 
 /** What GET /v1/providers/nearest answers an anonymous caller for the area's point. */
-export async function expectedNearest(server: PageServer, pcode: string, category: Category, limit = 5) {
+export async function expectedNearest(server: PageServer, pcode: string, category: Category, limit = 25) {
   const { lat, lon } = await areaPoint(server, pcode)
   const res = await getJson<{ items: ApiProvider[] }>(server, `/v1/providers/nearest?lat=${lat}&lon=${lon}&category=${category}&limit=${limit}`)
   return res.items

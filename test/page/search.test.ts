@@ -11,6 +11,7 @@ import {
   dialled,
   expectedNearest,
   htmlLang,
+  MESSAGES,
   openFieldPage,
   SCRIPT,
   shownName,
@@ -64,6 +65,7 @@ t.test('switching to Khmer and to English changes the strings, and the choice is
       t.match(await htmlLang(page), new RegExp(`^${lang}`), `<html lang> follows the choice (${lang})`)
       seen[lang] = await label()
       t.match(seen[lang], SCRIPT[lang], `the shelter button reads in ${lang}'s script: ${seen[lang]}`)
+      t.ok(seen[lang]!.includes(MESSAGES[lang].cat_shelter), `…and says ${lang}'s cat_shelter: ${MESSAGES[lang].cat_shelter}`)
       t.equal(await page.locator('[data-testid="area-search"]').count(), 1, 'the controls are still there')
     }
     t.equal(new Set(Object.values(seen)).size, 3, 'three different labels')
