@@ -370,6 +370,7 @@ function loadMapSoon() {
       .then(({ createMap }) =>
         createMap(els.map, {
           center: state.point,
+          label: t('map_label'),
           onTap: (p) => void choosePoint(p, 'map'),
           onSelect: (id) => selectResult(id),
         }),
@@ -403,6 +404,7 @@ function renderAll() {
   els.status.textContent = t(status.key, status.n === undefined ? {} : { n: status.n })
   renderFetchedAt()
   renderKeyStatus()
+  mapView?.setLabel(t('map_label'))
   if (state.area && document.activeElement !== els.search) els.search.value = areaName(state.area)
   renderPathwayNow()
 }

@@ -12,6 +12,8 @@ export interface MapView {
   setPoint(p: LatLon, fly: boolean): void
   setResults(items: NearestProvider[], selectedId?: string): void
   focus(p: LatLon): void
+  /** The canvas's accessible name, in the page's language. */
+  setLabel(label: string): void
 }
 
 const tiles = (layer: string) => `${location.origin}/v1/tiles/${layer}/{z}/{x}/{y}.mvt`
@@ -65,7 +67,7 @@ const style: StyleSpecification = {
 
 export async function createMap(
   container: HTMLElement,
-  { center, onTap, onSelect }: { center?: LatLon; onTap: (p: LatLon) => void; onSelect: (id: string) => void },
+  { center, label, onTap, onSelect }: { center?: LatLon; label: string; onTap: (p: LatLon) => void; onSelect: (id: string) => void },
 ): Promise<MapView> {
   setWorkerUrl(workerUrl)
   const map = new MapLibre({
@@ -80,6 +82,7 @@ export async function createMap(
     maxZoom: 16,
   })
   map.touchZoomRotate.disableRotation()
+  map.getCanvas().setAttribute('aria-label', label)
   map.addControl(new NavigationControl({ showCompass: false }), 'top-right')
   // A tile that fails (offline, or no tiles endpoint) must not take the map down: the results layer works without.
   map.on('error', () => undefined)
@@ -119,6 +122,9 @@ export async function createMap(
         if (searchPoint) bounds.extend([searchPoint.lon, searchPoint.lat])
         map.fitBounds(bounds, { padding: 40, maxZoom: 13, duration: 600 })
       }
+    },
+    setLabel(text) {
+      map.getCanvas().setAttribute('aria-label', text)
     },
     focus(p) {
       map.flyTo({ center: [p.lon, p.lat], zoom: Math.max(map.getZoom(), 12), essential: true })
