@@ -11,6 +11,8 @@ import type { LatLon, NearestProvider } from './api.js'
 export interface MapView {
   setPoint(p: LatLon, fly: boolean): void
   setResults(items: NearestProvider[], selectedId?: string): void
+  /** Outlines the chosen area (when the tiles show that level). */
+  setArea(pcode: string | undefined): void
   focus(p: LatLon): void
   /** The canvas's accessible name, in the page's language. */
   setLabel(label: string): void
@@ -37,6 +39,14 @@ const style: StyleSpecification = {
       source: 'areas',
       'source-layer': 'areas',
       paint: { 'line-color': '#6b7b86', 'line-width': ['interpolate', ['linear'], ['zoom'], 5, 0.4, 12, 1.5] },
+    },
+    {
+      id: 'area-selected',
+      type: 'line',
+      source: 'areas',
+      'source-layer': 'areas',
+      filter: ['==', ['get', 'pcode'], ''],
+      paint: { 'line-color': '#1d4ed8', 'line-width': 3 },
     },
     {
       id: 'providers',
@@ -122,6 +132,9 @@ export async function createMap(
         if (searchPoint) bounds.extend([searchPoint.lon, searchPoint.lat])
         map.fitBounds(bounds, { padding: 40, maxZoom: 13, duration: 600 })
       }
+    },
+    setArea(pcode) {
+      map.setFilter('area-selected', ['==', ['get', 'pcode'], pcode ?? ''])
     },
     setLabel(text) {
       map.getCanvas().setAttribute('aria-label', text)
