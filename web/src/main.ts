@@ -201,6 +201,7 @@ function renderWhere() {
   const sourceNote = pointSource === 'map' ? t('point_on_map') : pointSource === 'gps' ? t('my_location') : undefined
   els.selectedArea.textContent = area ? (sourceNote ? `${areaLabel(area)}: ${sourceNote}` : areaLabel(area)) : sourceNote ?? t('no_area')
   els.directory.hidden = !area
+  mapView?.setArea(area?.pcode)
   if (area) els.directory.href = `/directory.html?area=${encodeURIComponent(area.pcode)}`
 }
 
@@ -354,15 +355,19 @@ function hasWebGL(): boolean {
   }
 }
 
+/** No WebGL (or MapLibre failed): the map's place says so, in the page's language; the list is unaffected. */
+function mapUnavailable() {
+  mapView = undefined
+  els.mapNote.textContent = ''
+  delete els.mapNote.dataset.i18n
+  els.map.classList.add('unavailable')
+  els.map.replaceChildren(h('p', { 'data-i18n': 'map_unavailable' }, t('map_unavailable')))
+}
+
 function loadMapSoon() {
   if (mapRequested) return
   mapRequested = true
-  if (!hasWebGL()) {
-    els.map.classList.add('unavailable')
-    els.mapNote.dataset.i18n = 'map_unavailable'
-    els.mapNote.textContent = t('map_unavailable')
-    return
-  }
+  if (!hasWebGL()) return mapUnavailable()
   els.mapNote.dataset.i18n = 'map_loading'
   els.mapNote.textContent = t('map_loading')
   const start = () =>
@@ -370,6 +375,7 @@ function loadMapSoon() {
       .then(({ createMap }) =>
         createMap(els.map, {
           center: state.point,
+          label: t('map_label'),
           onTap: (p) => void choosePoint(p, 'map'),
           onSelect: (id) => selectResult(id),
         }),
@@ -379,13 +385,10 @@ function loadMapSoon() {
         els.mapNote.textContent = ''
         delete els.mapNote.dataset.i18n
         if (state.point) view.setPoint(state.point, false)
+        view.setArea(state.area?.pcode)
         view.setResults(state.results, state.selectedId)
       })
-      .catch(() => {
-        els.map.classList.add('unavailable')
-        els.mapNote.dataset.i18n = 'map_unavailable'
-        els.mapNote.textContent = t('map_unavailable')
-      })
+      .catch(() => mapUnavailable())
   // After the first results are painted and the main thread is idle, so the list is never waiting for the map.
   if ('requestIdleCallback' in window) requestIdleCallback(() => void start(), { timeout: 2500 })
   else setTimeout(() => void start(), 500)
@@ -403,6 +406,7 @@ function renderAll() {
   els.status.textContent = t(status.key, status.n === undefined ? {} : { n: status.n })
   renderFetchedAt()
   renderKeyStatus()
+  mapView?.setLabel(t('map_label'))
   if (state.area && document.activeElement !== els.search) els.search.value = areaName(state.area)
   renderPathwayNow()
 }

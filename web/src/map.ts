@@ -11,7 +11,11 @@ import type { LatLon, NearestProvider } from './api.js'
 export interface MapView {
   setPoint(p: LatLon, fly: boolean): void
   setResults(items: NearestProvider[], selectedId?: string): void
+  /** Outlines the chosen area (when the tiles show that level). */
+  setArea(pcode: string | undefined): void
   focus(p: LatLon): void
+  /** The canvas's accessible name, in the page's language. */
+  setLabel(label: string): void
 }
 
 const tiles = (layer: string) => `${location.origin}/v1/tiles/${layer}/{z}/{x}/{y}.mvt`
@@ -35,6 +39,14 @@ const style: StyleSpecification = {
       source: 'areas',
       'source-layer': 'areas',
       paint: { 'line-color': '#6b7b86', 'line-width': ['interpolate', ['linear'], ['zoom'], 5, 0.4, 12, 1.5] },
+    },
+    {
+      id: 'area-selected',
+      type: 'line',
+      source: 'areas',
+      'source-layer': 'areas',
+      filter: ['==', ['get', 'pcode'], ''],
+      paint: { 'line-color': '#1d4ed8', 'line-width': 3 },
     },
     {
       id: 'providers',
@@ -65,7 +77,7 @@ const style: StyleSpecification = {
 
 export async function createMap(
   container: HTMLElement,
-  { center, onTap, onSelect }: { center?: LatLon; onTap: (p: LatLon) => void; onSelect: (id: string) => void },
+  { center, label, onTap, onSelect }: { center?: LatLon; label: string; onTap: (p: LatLon) => void; onSelect: (id: string) => void },
 ): Promise<MapView> {
   setWorkerUrl(workerUrl)
   const map = new MapLibre({
@@ -80,6 +92,7 @@ export async function createMap(
     maxZoom: 16,
   })
   map.touchZoomRotate.disableRotation()
+  map.getCanvas().setAttribute('aria-label', label)
   map.addControl(new NavigationControl({ showCompass: false }), 'top-right')
   // A tile that fails (offline, or no tiles endpoint) must not take the map down: the results layer works without.
   map.on('error', () => undefined)
@@ -119,6 +132,12 @@ export async function createMap(
         if (searchPoint) bounds.extend([searchPoint.lon, searchPoint.lat])
         map.fitBounds(bounds, { padding: 40, maxZoom: 13, duration: 600 })
       }
+    },
+    setArea(pcode) {
+      map.setFilter('area-selected', ['==', ['get', 'pcode'], pcode ?? ''])
+    },
+    setLabel(text) {
+      map.getCanvas().setAttribute('aria-label', text)
     },
     focus(p) {
       map.flyTo({ center: [p.lon, p.lat], zoom: Math.max(map.getZoom(), 12), essential: true })

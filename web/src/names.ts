@@ -5,7 +5,9 @@ import { lang, t, type MessageKey } from './i18n/index.js'
 
 const LOCAL_LANG: Record<string, string> = { BGD: 'bn', KHM: 'km' }
 
-export const providerName = (p: Pick<Provider, 'name'> & { names?: Record<string, string> }) => p.names?.[lang()] || p.name
+/** In English, the provider's own name (names.en may leave out what name says, such as a demo marker). */
+export const providerName = (p: Pick<Provider, 'name'> & { names?: Record<string, string> }) =>
+  (lang() !== 'en' && p.names?.[lang()]) || p.name
 
 export const areaName = (a: Pick<AreaSummary, 'name_en' | 'name_local' | 'country'>) =>
   a.name_local && LOCAL_LANG[a.country] === lang() ? a.name_local : a.name_en

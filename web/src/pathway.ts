@@ -70,8 +70,8 @@ export function renderKeyStatus() {
   byId('api-key-forget').hidden = !key
 }
 
-/** The focal point registered for the area or, failing that, for the nearest of its parents that has one. */
-async function focalPointFor(area: AreaSummary, key: string) {
+/** The focal points registered for the area or, failing that, for the nearest of its parents that has any. */
+async function focalPointsFor(area: AreaSummary, key: string): Promise<NearestProvider[]> {
   const chain = [area.pcode]
   try {
     const { data } = await getJson<Area>(`/v1/areas/${encodeURIComponent(area.pcode)}`, { key })
@@ -80,11 +80,17 @@ async function focalPointFor(area: AreaSummary, key: string) {
     // the area itself only
   }
   for (const pcode of chain) {
-    const { data } = await getJson<{ items: NearestProvider[] }>(`/v1/providers?${new URLSearchParams({ kind: 'focal_point', area: pcode, status: 'active', limit: '1' })}`, { key })
-    if (data.items[0]) return data.items[0]
+    const { data } = await getJson<{ items: NearestProvider[] }>(
+      `/v1/providers?${new URLSearchParams({ kind: 'focal_point', area: pcode, status: 'active', limit: String(MAX_FOCAL_POINTS) })}`,
+      { key },
+    )
+    if (data.items.length) return data.items
   }
-  return undefined
+  return []
 }
+
+/** A union has a few focal points (UP member, CTC member, …): each may refer along different links. */
+const MAX_FOCAL_POINTS = 5
 
 function renderChain(p: Pathway): HTMLElement {
   const steps: HTMLElement[] = []
@@ -97,7 +103,13 @@ function renderChain(p: Pathway): HTMLElement {
       )
     }
   })
-  return h('div', { class: 'chain' }, h('p', { class: 'hint' }, t('pathway_hops', { n: p.hops })), h('ol', { class: 'steps' }, ...steps))
+  const start = p.providers[0]
+  return h(
+    'div',
+    { class: 'chain' },
+    h('p', { class: 'hint' }, `${start ? t('pathway_from', { name: providerName(start) }) : ''} · ${t('pathway_hops', { n: p.hops })}`),
+    h('ol', { class: 'steps' }, ...steps),
+  )
 }
 
 export async function renderPathway(container: HTMLElement, input: PathwayInput = last) {
@@ -113,16 +125,19 @@ export async function renderPathway(container: HTMLElement, input: PathwayInput 
   if (!area || !category || !selected) return say('pathway_choose')
   say('pathway_loading')
   try {
-    const focal = await focalPointFor(area, key)
+    const focalPoints = await focalPointsFor(area, key)
     if (mine !== generation) return
-    if (!focal) return say('pathway_no_focal')
-    const { data } = await getJson<PathwaysResult>(`/v1/pathways?${new URLSearchParams({ from: focal.id, category, limit: '10' })}`, { key })
+    if (!focalPoints.length) return say('pathway_no_focal')
+    const answers = await Promise.all(
+      focalPoints.map((f) => getJson<PathwaysResult>(`/v1/pathways?${new URLSearchParams({ from: f.id, category, limit: '10' })}`, { key })),
+    )
     if (mine !== generation) return
-    const toSelected = data.items.filter((p) => p.provider_ids[p.provider_ids.length - 1] === selected.id)
-    const others = data.items.filter((p) => !toSelected.includes(p)).slice(0, 3)
+    const chains = answers.flatMap((a) => a.data.items)
+    const toSelected = chains.filter((p) => p.provider_ids[p.provider_ids.length - 1] === selected.id)
+    const others = chains.filter((p) => !toSelected.includes(p)).slice(0, 3)
+    // Each chain starts at its focal point, so it names where the referral begins.
     container.replaceChildren(
-      h('p', {}, t('pathway_from', { name: providerName(focal) })),
-      ...(toSelected.length ? toSelected.map(renderChain) : [h('p', { class: 'warn' }, t('pathway_none'))]),
+      ...(toSelected.length ? toSelected.slice(0, 5).map(renderChain) : [h('p', { class: 'warn' }, t('pathway_none'))]),
       ...(!toSelected.length && others.length ? [h('p', {}, t('pathway_others')), ...others.map(renderChain)] : []),
     )
   } catch (err) {

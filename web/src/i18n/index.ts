@@ -74,13 +74,23 @@ export function formatDistance(metres: number): string {
   return formatNumber(km, { style: 'unit', unit: 'kilometer', unitDisplay: 'short', maximumFractionDigits: km < 10 ? 1 : 0 })
 }
 
+// Chromium's ICU data has no Khmer month names (it writes "2025 M06 19"): Khmer dates are written here.
+const KHMER_MONTHS = ['មករា', 'កុម្ភៈ', 'មីនា', 'មេសា', 'ឧសភា', 'មិថុនា', 'កក្កដា', 'សីហា', 'កញ្ញា', 'តុលា', 'វិច្ឆិកា', 'ធ្នូ']
+const khmerDate = (d: Date) => `${d.getDate()} ${KHMER_MONTHS[d.getMonth()]} ${d.getFullYear()}`
+const pad2 = (n: number) => String(n).padStart(2, '0')
+
 /** A calendar date (YYYY-MM-DD from the API) in the locale, read as a date, not a UTC instant. */
 export function formatDate(isoDate: string): string {
   const [y, m, d] = isoDate.slice(0, 10).split('-').map(Number)
-  return new Intl.DateTimeFormat(locale(), { dateStyle: 'medium' }).format(new Date(y, m - 1, d))
+  const date = new Date(y, m - 1, d)
+  return current === 'km' ? khmerDate(date) : new Intl.DateTimeFormat(locale(), { dateStyle: 'medium' }).format(date)
 }
 
-export const formatDateTime = (when: Date) => new Intl.DateTimeFormat(locale(), { dateStyle: 'medium', timeStyle: 'short' }).format(when)
+/** A moment (when results were fetched) in the phone's time zone. */
+export const formatDateTime = (when: Date) =>
+  current === 'km'
+    ? `${khmerDate(when)} ${pad2(when.getHours())}:${pad2(when.getMinutes())}`
+    : new Intl.DateTimeFormat(locale(), { dateStyle: 'medium', timeStyle: 'short' }).format(when)
 
 /** Fills every element marked data-i18n (text) or data-i18n-placeholder / data-i18n-label (attributes). */
 export function translateStatic(root: ParentNode = document) {
