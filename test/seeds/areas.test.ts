@@ -116,6 +116,10 @@ t.test('in PostGIS: valid, inside the country outline, inside the parent, and ti
   t.same(parents.rows, [{ level: 2, n: 4 }, { level: 3, n: source.BGD.upazilas.length }],
     'the tiling check covered the four districts with children and every upazila')
 
+  // A union, upazila or commune in two pieces would read as two places on the field page's map.
+  const split = await db.execute<{ pcode: string }>(sql`SELECT pcode FROM demo_areas WHERE level >= 3 AND ST_NumGeometries(geom) > 1`)
+  t.same(split.rows, [], 'every upazila, union and commune is one polygon')
+
   const overlaps = await db.execute<{ a: string; b: string }>(sql`
     SELECT a.pcode AS a, b.pcode AS b FROM demo_areas a JOIN demo_areas b
       ON a.level = b.level AND a.level > 0 AND a.pcode < b.pcode AND a.geom && b.geom
