@@ -2,6 +2,10 @@
 //   seeds/areas/{BGD_1,BGD_2,KHM_1,KHM_2}.geojson  polygons built by PostGIS (Voronoi cells clipped to a coarse outline)
 //   seeds/providers.json                            fictitious providers from a seeded PRNG
 //   seeds/mous.json, seeds/referral-links.json      fictitious MOUs and referral links between those providers
+//   seeds/areas/{BGD_3,BGD_4,KHM_3}.geojson         upazilas and unions of two districts, communes of two districts,
+//                                                   Voronoi cells inside the generated district polygon
+//   local services and focal points in those units, and the focal points' referral links, appended to
+//   providers.json and referral-links.json from a PRNG stream of their own
 // Output is deterministic: running it twice gives byte-identical files. Needs PostGIS only, no tables.
 // Usage: npx tsx scripts/generate-seeds.ts
 import { readFileSync, writeFileSync } from 'node:fs'
@@ -24,8 +28,8 @@ type LatLon = [number, number]
 interface Unit { pcode: string; name_en: string; name_local: string; at?: LatLon; extra?: LatLon[] }
 interface Source {
   outlines: Record<Country, [number, number][]>
-  BGD: { divisions: Unit[]; districts: (Unit & { at: LatLon })[] }
-  KHM: { provinces: (Unit & { at: LatLon })[]; districts: (Unit & { at: LatLon })[] }
+  BGD: { divisions: Unit[]; districts: (Unit & { at: LatLon })[]; upazilas: (Unit & { at: LatLon })[]; unions: (Unit & { at: LatLon })[] }
+  KHM: { provinces: (Unit & { at: LatLon })[]; districts: (Unit & { at: LatLon })[]; communes: (Unit & { at: LatLon })[] }
 }
 interface AreaFeature {
   type: 'Feature'
@@ -143,6 +147,132 @@ async function cambodiaAreas(db: Db) {
 }
 
 // ---------------------------------------------------------------------------------------------
+// Sub-district areas: upazilas and unions of a few Bangladeshi districts, communes of a few Cambodian ones
+
+/** Inset of the target box when hand-written points are mapped into a generated parent (share of its span per side). */
+const MAP_INSET = 0.12
+/** Mapped points must lie at least this far (degrees, about 400 m) inside the parent polygon. */
+const INSIDE_MARGIN = 0.004
+
+type Box = { minLon: number; maxLon: number; minLat: number; maxLat: number }
+const boxOf = (points: [number, number][]): Box => ({
+  minLon: Math.min(...points.map((p) => p[0])), maxLon: Math.max(...points.map((p) => p[0])),
+  minLat: Math.min(...points.map((p) => p[1])), maxLat: Math.max(...points.map((p) => p[1])),
+})
+const round5 = (x: number) => Number(x.toFixed(DECIMALS))
+
+/**
+ * Moves hand-written points (real-world approximations) into a generated parent polygon. The parent is
+ * itself a rough Voronoi cell that can miss the real district by 10 km or more on a side, so many real
+ * union centroids fall outside it. Deterministically:
+ * 1. the bounding box of the points is mapped linearly onto the parent's bounding box, inset by MAP_INSET
+ *    on each side (unit centroids lie inside their district, not on its edge); an axis along which all
+ *    points agree maps to the middle of the box;
+ * 2. a point still outside the parent shrunk by INSIDE_MARGIN moves to the closest point of that shrunk
+ *    parent (PostGIS ST_ClosestPoint), rounded to 5 decimals;
+ * 3. two points closer than 0.002° after this stop the script: the Voronoi cells would be slivers.
+ * The relative layout of the hand-written points survives, which is what the cells are made from.
+ */
+async function placeInside(db: Db, seeds: Seed[], parentGeojson: string): Promise<Seed[]> {
+  const parent = boxOf((JSON.parse(parentGeojson) as { coordinates: number[][][][] }).coordinates.flat(2) as [number, number][])
+  const own = boxOf(seeds.map((s) => [s.lon, s.lat]))
+  const axis = (v: number, lo: number, hi: number, tlo: number, thi: number) => {
+    const inset = (thi - tlo) * MAP_INSET
+    return hi - lo < 1e-9 ? (tlo + thi) / 2 : tlo + inset + ((v - lo) / (hi - lo)) * (thi - tlo - 2 * inset)
+  }
+  const mapped = seeds.map((s) => ({
+    code: s.code,
+    lat: round5(axis(s.lat, own.minLat, own.maxLat, parent.minLat, parent.maxLat)),
+    lon: round5(axis(s.lon, own.minLon, own.maxLon, parent.minLon, parent.maxLon)),
+  }))
+  const { rows } = await db.execute<{ code: string; lat: number; lon: number }>(sql`
+    WITH inner_parent AS (SELECT ST_Buffer(ST_SetSRID(ST_GeomFromGeoJSON(${parentGeojson}), 4326), ${-INSIDE_MARGIN}) AS g),
+    pts AS (
+      SELECT code, ord, ST_SetSRID(ST_MakePoint(lon, lat), 4326) AS pt
+      FROM unnest(${sql.param(mapped.map((s) => s.code))}::text[], ${sql.param(mapped.map((s) => s.lat))}::float8[],
+                  ${sql.param(mapped.map((s) => s.lon))}::float8[]) WITH ORDINALITY AS s(code, lat, lon, ord))
+    SELECT code, ST_Y(q) AS lat, ST_X(q) AS lon
+    FROM (SELECT code, ord, CASE WHEN ST_Contains(i.g, pt) THEN pt ELSE ST_ClosestPoint(i.g, pt) END AS q
+          FROM pts CROSS JOIN inner_parent i) x
+    ORDER BY ord`)
+  const placed = rows.map((r) => ({ code: r.code, lat: round5(Number(r.lat)), lon: round5(Number(r.lon)) }))
+  for (let i = 0; i < placed.length; i++) {
+    for (let j = i + 1; j < placed.length; j++) {
+      if (Math.hypot(placed[i].lat - placed[j].lat, placed[i].lon - placed[j].lon) < 0.002) {
+        throw new Error(`${placed[i].code} and ${placed[j].code} land on the same spot inside their parent`)
+      }
+    }
+  }
+  return placed
+}
+
+/** One polygon per seed: its Voronoi cell clipped to a generated parent polygon, snapped to the output grid. */
+async function cellsWithin(db: Db, seeds: Seed[], parentGeojson: string): Promise<Map<string, string>> {
+  const grid = 10 ** -DECIMALS
+  const { rows } = await db.execute<{ code: string; geojson: string }>(sql`
+    WITH parent AS (SELECT ST_SetSRID(ST_GeomFromGeoJSON(${parentGeojson}), 4326) AS g),
+    seeds AS (
+      SELECT code, ST_SetSRID(ST_MakePoint(lon, lat), 4326) AS pt
+      FROM unnest(${sql.param(seeds.map((s) => s.code))}::text[], ${sql.param(seeds.map((s) => s.lat))}::float8[],
+                  ${sql.param(seeds.map((s) => s.lon))}::float8[]) AS s(code, lat, lon)),
+    cells AS (
+      SELECT (ST_Dump(ST_VoronoiPolygons(ST_Collect(s.pt), 0, ST_Expand(p.g, 1)))).geom AS cell
+      FROM seeds s CROSS JOIN parent p GROUP BY p.g)
+    SELECT s.code,
+           ST_AsGeoJSON(ST_Multi(ST_CollectionExtract(ST_MakeValid(ST_SnapToGrid(ST_Intersection(c.cell, p.g), ${grid})), 3)), ${DECIMALS}) AS geojson
+    FROM seeds s JOIN cells c ON ST_Contains(c.cell, s.pt) CROSS JOIN parent p
+    ORDER BY s.code`)
+  if (rows.length !== seeds.length) throw new Error(`expected ${seeds.length} Voronoi cells, got ${rows.length}`)
+  const empty = rows.filter((r) => (JSON.parse(r.geojson) as { coordinates: unknown[] }).coordinates.length === 0)
+  if (empty.length) throw new Error(`empty cells: ${empty.map((r) => r.code).join(', ')}`)
+  return new Map(rows.map((r) => [r.code, r.geojson]))
+}
+
+/** A sub-district unit with the point its cell was grown from (inside the cell): where its focal point goes. */
+interface SubUnit { feature: AreaFeature; at: LatLon }
+
+/**
+ * Units below the district: one Voronoi diagram per district over its lowest units (unions and
+ * paurashavas in Bangladesh, communes in Cambodia), clipped to the generated district; an upazila is the
+ * union of its unions' cells. Children therefore tile their parent exactly (up to the 5-decimal grid)
+ * and never leave it, which is what the API's spatial parent and provider-area lookups need.
+ */
+async function subDistrictAreas(
+  db: Db, districts: AreaFeature[], units: (Unit & { at: LatLon })[], parentLength: number,
+): Promise<SubUnit[]> {
+  const out: SubUnit[] = []
+  for (const district of districts) {
+    const mine = units.filter((u) => u.pcode.startsWith(district.properties.pcode))
+    if (!mine.length) continue
+    const parentGeojson = JSON.stringify(district.geometry)
+    const placed = await placeInside(db, mine.map(seedOf), parentGeojson)
+    const cells = await cellsWithin(db, placed, parentGeojson)
+    mine.forEach((u, i) => out.push({
+      feature: feature(u, u.pcode.slice(0, parentLength), cells.get(u.pcode)!),
+      at: [placed[i].lat, placed[i].lon],
+    }))
+  }
+  return out
+}
+
+async function bangladeshSubDistricts(db: Db, districts: AreaFeature[]) {
+  const { upazilas, unions } = source.BGD
+  for (const u of unions) {
+    if (!upazilas.some((z) => z.pcode === u.pcode.slice(0, 8))) throw new Error(`union ${u.pcode} has no upazila`)
+  }
+  const level4 = await subDistrictAreas(db, districts, unions, 8)
+  const level3: AreaFeature[] = []
+  for (const z of upazilas) {
+    const parts = level4.filter((u) => u.feature.properties.parent_pcode === z.pcode).map((u) => JSON.stringify(u.feature.geometry))
+    if (!parts.length) throw new Error(`upazila ${z.pcode} has no unions`)
+    level3.push(feature(z, z.pcode.slice(0, 6), await union(db, parts)))
+  }
+  return { level3, level4 }
+}
+
+const cambodiaCommunes = (db: Db, districts: AreaFeature[]) => subDistrictAreas(db, districts, source.KHM.communes, 6)
+
+// ---------------------------------------------------------------------------------------------
 // Providers
 
 /** mulberry32: tiny, fast, and the same sequence on every machine. */
@@ -156,7 +286,9 @@ function prng(seed: number) {
     return ((t ^ (t >>> 14)) >>> 0) / 4294967296
   }
 }
-const rand = prng(20261123)
+// The PRNG every draw below reads. The focal points of the sub-district units are drawn afterwards from a
+// stream of their own (focalPointStream), so adding them left every earlier provider, MOU and link as it was.
+let rand = prng(20261123)
 const pick = <T>(xs: readonly T[]): T => xs[Math.floor(rand() * xs.length)]
 const between = (lo: number, hi: number) => lo + Math.floor(rand() * (hi - lo + 1))
 const chance = (p: number) => rand() < p
@@ -339,7 +471,7 @@ function locationIn(place: Place, spreadDeg: number) {
 
 const slug = (s: string) => s.toLowerCase().normalize('NFKD').replace(/[^a-z0-9]+/g, '-').replace(/^-|-$/g, '')
 
-function providerFor(place: Place, template: Template, serial: number, usedNames: Set<string>) {
+function providerFor(place: Place, template: Template, serial: number, usedNames: Set<string>, spreadDeg?: number) {
   const country = place.country
   const stem = template.stems ? pick(template.stems) : (['', ''] as const)
   let en = template.en(place, stem)
@@ -351,7 +483,7 @@ function providerFor(place: Place, template: Template, serial: number, usedNames
   usedNames.add(en)
   const id = `${country}-${String(serial).padStart(4, '0')}`
   const name = `${en}${DEMO_NAME_SUFFIX}`
-  const spread = place.country === 'BGD' ? 0.08 : place.pcode.startsWith('KH12') ? 0.012 : 0.05
+  const spread = spreadDeg ?? (place.country === 'BGD' ? 0.08 : place.pcode.startsWith('KH12') ? 0.012 : 0.05)
 
   const services = template.categories.flatMap((category) => {
     const community = COMMUNITY_SERVICES[template.kind]?.[category]
@@ -744,6 +876,180 @@ function generateNetwork(providers: DemoProvider[], districtOf: Map<string, stri
 
 const CATEGORY_ORDER: Category[] = ['health', 'legal', 'counselling', 'shelter', 'livelihood']
 
+// ---------------------------------------------------------------------------------------------
+// Focal points of the unions and communes: where a union's referral pathway starts
+
+/** Seed of the focal points' own PRNG stream (see `rand`). */
+const FOCAL_POINT_SEED = 20261124
+/** Upazilas whose every union has a focal point: Sharsha (Benapole crossing), Jashore Sadar, Jhikargachha,
+ *  Kalaroa, Satkhira Sadar, Shyamnagar (the Sundarbans edge). Every Cambodian commune in the set has one. */
+const FOCAL_UPAZILAS = ['BD404190', 'BD404147', 'BD404123', 'BD408743', 'BD408782', 'BD408786']
+/** Paurashavas (99) and the Sundarbans forest range (97) have no Union Parishad. */
+const isUnionParishad = (pcode: string) => Number(pcode.slice(-2)) < 97
+
+const UNION_FOCAL_TEMPLATES: Record<Country, Template[]> = {
+  BGD: [
+    { kind: 'focal_point', categories: ['legal', 'counselling'], en: (p) => `Union Parishad member focal point, ${p.name_en}`, local: (p) => `ইউনিয়ন পরিষদ সদস্য ফোকাল পয়েন্ট, ${p.name_local}`, cost: 'free', hours: 'Su-Th 10:00-16:00' },
+    { kind: 'focal_point', categories: ['counselling'], en: (p) => `Union CTC member focal point, ${p.name_en}`, local: (p) => `ইউনিয়ন মানব পাচার প্রতিরোধ কমিটি সদস্য ফোকাল পয়েন্ট, ${p.name_local}`, cost: 'free', hours: 'Sa-Th 09:00-17:00' },
+  ],
+  KHM: [
+    { kind: 'focal_point', categories: ['counselling', 'legal'], en: (p) => `Commune council focal person, ${p.name_en}`, local: (p) => `អ្នកទំនាក់ទំនងក្រុមប្រឹក្សាឃុំ ${p.name_local}`, cost: 'free', hours: 'Mo-Fr 08:00-16:00' },
+    { kind: 'focal_point', categories: ['counselling'], en: (p) => `Commune Committee for Women and Children focal point, ${p.name_en}`, local: (p) => `អ្នកទំនាក់ទំនងគណៈកម្មាធិការទទួលបន្ទុកកិច្ចការនារី និងកុមារ ${p.name_local}`, cost: 'free', hours: 'Mo-Fr 08:00-16:00' },
+  ],
+}
+
+/** Services at upazila and commune level, so a union's directory lists something close by. */
+const LOCAL_SERVICE_TEMPLATES: Record<Country, { shelter: Template[]; other: Template[] }> = {
+  BGD: {
+    shelter: BGD_TEMPLATES.filter((t) => t.kind === 'ngo' && t.categories.includes('shelter')),
+    other: [
+      { kind: 'government', categories: ['health'], en: (p) => `Upazila Health Complex, ${p.name_en}`, local: (p) => `উপজেলা স্বাস্থ্য কমপ্লেক্স, ${p.name_local}`, cost: 'free', hours: '24/7' },
+      { kind: 'government', categories: ['counselling', 'legal'], en: (p) => `Upazila Women Affairs Office, ${p.name_en}`, local: (p) => `উপজেলা মহিলা বিষয়ক কার্যালয়, ${p.name_local}`, genders: ['female'], cost: 'free', hours: 'Su-Th 09:00-17:00' },
+      ...BGD_TEMPLATES.filter((t) => t.kind === 'ngo' && !t.categories.includes('shelter')),
+    ],
+  },
+  KHM: {
+    shelter: KHM_TEMPLATES.filter((t) => t.kind === 'ngo' && t.categories.includes('shelter')),
+    other: [
+      { kind: 'government', categories: ['health'], en: (p) => `Health Centre, ${p.name_en}`, local: (p) => `មណ្ឌលសុខភាព ${p.name_local}`, cost: 'subsidised', hours: 'Mo-Fr 07:00-17:00; Sa 07:00-11:00' },
+      ...KHM_TEMPLATES.filter((t) => t.kind === 'ngo' && !t.categories.includes('shelter')),
+    ],
+  },
+}
+
+/** Makes a provider read as usable on the anchor day: active, verified within the last 200 days, funded past 90 days out. */
+function keepUsable(p: DemoProvider, country: Country) {
+  p.status = 'active'
+  p.verification = { on: addDays(REFERENCE_DAY, -between(10, 200)), method: pick(['field_visit', 'phone_call'] as const), by: `${pick(VERIFIERS)} (${country})` }
+  if (p.funded_until && p.funded_until < addDays(REFERENCE_DAY, 90)) p.funded_until = addDays(REFERENCE_DAY, between(120, 900))
+}
+
+/**
+ * Two or three services in each upazila of the set (one of them an NGO shelter kept usable) and one per
+ * Cambodian commune (the first in each district a shelter kept usable), placed inside one of the unit's
+ * unions or in the commune. The other services are drawn like every other demo provider, stale ones included.
+ */
+function generateLocalServices(units: Record<Country, SubUnit[]>, serialFrom: number, usedNames: Set<string>, districtOf: Map<string, string>) {
+  const out: DemoProvider[] = []
+  const nameOf = new Map([...source.BGD.districts, ...source.KHM.provinces, ...source.KHM.districts].map((u) => [u.pcode, u] as const))
+  const add = (country: Country, unit: SubUnit, area: { name_en: string; name_local: string }, parentName: string, template: Template, usable: boolean) => {
+    const place: Place = {
+      country, pcode: unit.feature.properties.pcode, at: unit.at, geometry: unit.feature.geometry.coordinates,
+      name_en: area.name_en, name_local: area.name_local, parentName,
+    }
+    const p = providerFor(place, template, serialFrom + out.length, usedNames, 0.006)
+    if (usable) keepUsable(p, country)
+    out.push(p)
+    districtOf.set(demoIdOf(p), place.pcode.slice(0, 6))
+  }
+  for (const z of source.BGD.upazilas) {
+    const unions = units.BGD.filter((u) => u.feature.properties.parent_pcode === z.pcode)
+    const district = nameOf.get(z.pcode.slice(0, 6))!.name_en
+    add('BGD', pick(unions), z, district, pick(LOCAL_SERVICE_TEMPLATES.BGD.shelter), true)
+    for (const template of shuffled(LOCAL_SERVICE_TEMPLATES.BGD.other).slice(0, between(1, 2))) add('BGD', pick(unions), z, district, template, false)
+  }
+  let district = ''
+  for (const c of units.KHM) {
+    const first = c.feature.properties.parent_pcode !== district
+    district = c.feature.properties.parent_pcode!
+    const area = { name_en: `${c.feature.properties.name_en}, ${nameOf.get(district)!.name_en}`, name_local: c.feature.properties.name_local }
+    const template = first ? pick(LOCAL_SERVICE_TEMPLATES.KHM.shelter) : pick(LOCAL_SERVICE_TEMPLATES.KHM.other)
+    add('KHM', c, area, nameOf.get(district.slice(0, 4))!.name_en, template, first)
+  }
+  return out
+}
+
+const countryOfProvider = (p: DemoProvider): Country => (demoIdOf(p).startsWith('BGD') ? 'BGD' : 'KHM')
+const networkNote = (what: string) => `DEMO DATA — fictitious ${what}, generated by scripts/generate-seeds.ts. Not a real agreement or referral route.`
+
+/**
+ * First the local services (generateLocalServices), then one focal point (a Union Parishad or CTC member in Bangladesh, a commune council or CCWC focal person in
+ * Cambodia: roles, never names) in each chosen union and commune, placed near the point its cell grew from,
+ * active and verified within the year so a pathway can start there. Each refers, informally or by SOP, to
+ * the nearest shelter that a link can reach (a usable one, by the anchor day's rules: active, verified within
+ * a year, funded), and to one or two other NGO or government services nearby; a shelter that requires a
+ * court order (Bangladesh's Government Safe Homes) is linked on a `court_order` basis, as elsewhere. When no
+ * usable shelter is within reach, the focal point refers to a usable provider that already has a usable
+ * shelter link, so the chain has two hops.
+ */
+function generateFocalPoints(
+  units: Record<Country, SubUnit[]>, providers: DemoProvider[], links: DemoLink[], districtOf: Map<string, string>,
+) {
+  rand = prng(FOCAL_POINT_SEED)
+  const usedNames = new Set(providers.map((p) => p.names.en))
+  const services = generateLocalServices(units, providers.length + 1, usedNames, districtOf)
+  providers = [...providers, ...services]
+  const nameOf = new Map([...source.BGD.districts, ...source.BGD.upazilas, ...source.KHM.provinces, ...source.KHM.districts]
+    .map((u) => [u.pcode, u] as const))
+  const added: DemoProvider[] = [...services]
+  const newLinks: DemoLink[] = []
+  const stats = { direct: 0, twoHop: 0, none: [] as string[] }
+  const byDemoId = new Map(providers.map((p) => [demoIdOf(p), p]))
+  const usable = (p: DemoProvider) => p.status === 'active' && conditionOf(p) !== 'broken'
+
+  for (const country of ['BGD', 'KHM'] as const) {
+    const chosen = units[country].filter((u) => {
+      const pcode = u.feature.properties.pcode
+      return country === 'KHM' || (FOCAL_UPAZILAS.includes(pcode.slice(0, 8)) && isUnionParishad(pcode))
+    })
+    for (const unit of chosen) {
+      const { pcode, name_en, name_local, parent_pcode } = unit.feature.properties
+      const parent = nameOf.get(parent_pcode!)!
+      const district = pcode.slice(0, 6)
+      const place: Place = {
+        country, pcode, at: unit.at, geometry: unit.feature.geometry.coordinates,
+        name_en: `${name_en}, ${parent.name_en}`, name_local: `${name_local}, ${parent.name_local}`,
+        parentName: nameOf.get(country === 'BGD' ? district : district.slice(0, 4))!.name_en,
+      }
+      const template = chance(0.6) ? UNION_FOCAL_TEMPLATES[country][0] : UNION_FOCAL_TEMPLATES[country][1]
+      const fp = providerFor(place, template, providers.length - services.length + added.length + 1, usedNames, 0.006)
+      // The union's focal point is where the field page's pathway starts: active, and verified this year.
+      keepUsable(fp, country)
+      added.push(fp)
+      districtOf.set(demoIdOf(fp), district)
+
+      const reach = country === 'BGD' ? 55 : 45
+      const near = providers
+        .filter((to) => countryOfProvider(to) === country && (to.kind === 'ngo' || to.kind === 'government' || to.kind === 'international') &&
+          usable(to) && (districtOf.get(demoIdOf(to)) === district || distanceKm(fp, to) <= reach))
+        .sort((a, b) => distanceKm(fp, a) - distanceKm(fp, b) || demoIdOf(a).localeCompare(demoIdOf(b)))
+      const link = (to: DemoProvider, categories: Category[], status: 'active' | 'inactive' = 'active') => {
+        const courtOrder = country === 'BGD' && to.eligibility.requires.includes('court_order') && categories.includes('shelter')
+        const basis: DemoLink['basis'] = courtOrder ? 'court_order' : chance(0.6) ? 'informal' : 'sop'
+        const established = addDays(REFERENCE_DAY, -between(60, 1200))
+        const lastUsed = chance(0.75) ? addDays(REFERENCE_DAY, -between(2, 300)) : null
+        newLinks.push({
+          from: demoIdOf(fp), to: demoIdOf(to),
+          categories: courtOrder ? ['shelter'] : CATEGORY_ORDER.filter((c) => categories.includes(c)),
+          basis, status, established_on: established,
+          last_used_on: lastUsed && lastUsed >= established ? lastUsed : null,
+          notes: networkNote(`referral link (${basis.replace('_', ' ')})`),
+        })
+      }
+      // A shelter without a court order first; a Government Safe Home when it is the only one in reach.
+      const shelters = near.filter((to) => (to.categories as Category[]).includes('shelter'))
+      const shelter = shelters.find((to) => !to.eligibility.requires.includes('court_order')) ?? shelters[0]
+      const used = new Set<DemoProvider>()
+      if (shelter) {
+        link(shelter, (shelter.categories as Category[]).includes('counselling') && chance(0.4) ? ['shelter', 'counselling'] : ['shelter'])
+        used.add(shelter)
+        stats.direct++
+      } else {
+        const bridge = near.find((via) => links.some((l) => l.from === demoIdOf(via) && l.status === 'active' &&
+          l.categories.includes('shelter') && usable(byDemoId.get(l.to)!)))
+        if (bridge) {
+          link(bridge, [pick(bridge.categories as Category[])])
+          used.add(bridge)
+          stats.twoHop++
+        } else stats.none.push(demoIdOf(fp))
+      }
+      const others = shuffled(near.filter((to) => !used.has(to)).slice(0, 6)).slice(0, between(1, 2))
+      for (const to of others) link(to, shuffled(to.categories as Category[]).slice(0, chance(0.35) ? 2 : 1), chance(0.08) ? 'inactive' : 'active')
+    }
+  }
+  return { providers: added, links: newLinks, stats: { ...stats, services: services.length } }
+}
+
 async function main() {
   const target = databaseOrExit(configOrExit())
   const db = createDb(target.url, { max: 1 })
@@ -752,23 +1058,33 @@ async function main() {
     await db.execute(sql`CREATE EXTENSION IF NOT EXISTS postgis`)
     const bgd = await bangladeshAreas(db)
     const khm = await cambodiaAreas(db)
+    const bgdSub = await bangladeshSubDistricts(db, bgd.level2)
+    const communes = await cambodiaCommunes(db, khm.level2)
     const files = {
       BGD_1: collection('BGD_1 divisions (demo)', bgd.level1),
       BGD_2: collection('BGD_2 districts (demo)', bgd.level2),
+      BGD_3: collection('BGD_3 upazilas (demo)', bgdSub.level3),
+      BGD_4: collection('BGD_4 unions and paurashavas (demo)', bgdSub.level4.map((u) => u.feature)),
       KHM_1: collection('KHM_1 provinces (demo)', khm.level1),
       KHM_2: collection('KHM_2 districts (demo)', khm.level2),
+      KHM_3: collection('KHM_3 communes (demo)', communes.map((c) => c.feature)),
     }
     for (const [name, fc] of Object.entries(files)) {
       writeFileSync(path.join(SEEDS, 'areas', `${name}.geojson`), `${JSON.stringify(fc)}\n`)
       console.log(`seeds/areas/${name}.geojson: ${fc.features.length} features`)
     }
     const { providers, districtOf } = generateProviders({ BGD: bgd.level2, KHM: khm.level2 })
-    // One provider per line: small, and a regeneration diffs row by row.
-    writeFileSync(path.join(SEEDS, 'providers.json'), `[\n${providers.map((p) => JSON.stringify(p)).join(',\n')}\n]\n`)
-    console.log(`seeds/providers.json: ${providers.length} providers`)
     const { mous, links } = generateNetwork(providers, districtOf)
     writeFileSync(path.join(SEEDS, 'mous.json'), `[\n${mous.map((m) => JSON.stringify(m)).join(',\n')}\n]\n`)
     console.log(`seeds/mous.json: ${mous.length} MOUs`)
+    // Appended after everything above, from their own PRNG stream: earlier rows keep their ids and bytes.
+    const focal = generateFocalPoints({ BGD: bgdSub.level4, KHM: communes }, providers, links, districtOf)
+    providers.push(...focal.providers)
+    links.push(...focal.links)
+    console.log(`local services: ${focal.stats.services}; focal points: ${focal.providers.length - focal.stats.services} (${focal.stats.direct} refer to a shelter directly, ${focal.stats.twoHop} through one provider, ${focal.stats.none.length} cannot reach one: ${focal.stats.none.join(' ')})`)
+    // One provider per line: small, and a regeneration diffs row by row.
+    writeFileSync(path.join(SEEDS, 'providers.json'), `[\n${providers.map((p) => JSON.stringify(p)).join(',\n')}\n]\n`)
+    console.log(`seeds/providers.json: ${providers.length} providers`)
     writeFileSync(path.join(SEEDS, 'referral-links.json'), `[\n${links.map((l) => JSON.stringify(l)).join(',\n')}\n]\n`)
     console.log(`seeds/referral-links.json: ${links.length} referral links`)
   } finally {

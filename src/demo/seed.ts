@@ -31,8 +31,11 @@ export const SEEDS_DIR = path.join(PROJECT_ROOT, 'seeds')
 export const DEMO_AREA_FILES: { file: string; country: AreaCountry; level: AreaLevel }[] = [
   { file: 'BGD_1.geojson', country: 'BGD', level: 1 },
   { file: 'BGD_2.geojson', country: 'BGD', level: 2 },
+  { file: 'BGD_3.geojson', country: 'BGD', level: 3 },
+  { file: 'BGD_4.geojson', country: 'BGD', level: 4 },
   { file: 'KHM_1.geojson', country: 'KHM', level: 1 },
   { file: 'KHM_2.geojson', country: 'KHM', level: 2 },
+  { file: 'KHM_3.geojson', country: 'KHM', level: 3 },
 ]
 
 const readJson = (file: string): unknown => JSON.parse(readFileSync(path.join(SEEDS_DIR, file), 'utf8'))

@@ -4,6 +4,7 @@ import { sql } from 'drizzle-orm'
 import { createTestDatabase } from '../helpers/db.js'
 import { insertArea } from '../helpers/factories.js'
 import {
+  DEMO_AREA_FILES,
   DEMO_NAME_SUFFIX,
   DEMO_NOTE_PREFIX,
   DEMO_SCHEME,
@@ -11,6 +12,7 @@ import {
   loadDemoData,
   loadDemoNetwork,
   loadDemoProviders,
+  readDemoAreas,
   readDemoLinks,
   readDemoMous,
   readDemoProviders,
@@ -20,9 +22,12 @@ import { CATEGORIES, ProviderInput, ProviderKind } from '../../src/modules/provi
 import { providersService } from '../../src/modules/providers/service.js'
 
 const rows = readDemoProviders()
+// Areas per file, from the committed files themselves.
+const areaFiles = DEMO_AREA_FILES.map((f) => ({ ...f, n: (readDemoAreas(f.file) as { features: unknown[] }).features.length }))
+const areaCount = areaFiles.reduce((sum, f) => sum + f.n, 0)
 
 t.test('every demo row is a valid POST /v1/providers body that says it is demo data', async (t) => {
-  t.ok(rows.length >= 400 && rows.length <= 600, `${rows.length} providers`)
+  t.ok(rows.length >= 500 && rows.length <= 750, `${rows.length} providers`)
   const invalid = rows.flatMap((row, i) => {
     const r = ProviderInput.safeParse(row)
     return r.success ? [] : [{ i, issues: r.error.issues.map((x) => `${x.path.join('.')}: ${x.message}`) }]
@@ -70,24 +75,30 @@ t.test('loadDemoData fills an empty database; areas reload unchanged; reload kee
   const db = database.db
 
   const network = { mous: readDemoMous().length, referral_links: readDemoLinks().length }
-  t.same(await loadDemoData(db), { areas: 164, providers: rows.length, ...network })
+  t.same(await loadDemoData(db), { areas: areaCount, providers: rows.length, ...network })
   const byLevel = await db.execute<{ country: string; admin_level: number; n: number; demo: number }>(sql`
     SELECT country, admin_level, count(*) AS n, count(*) FILTER (WHERE source LIKE 'setu-demo%') AS demo
     FROM areas GROUP BY 1, 2 ORDER BY 1, 2`)
-  t.same(byLevel.rows, [
-    { country: 'BGD', admin_level: 1, n: 8, demo: 8 },
-    { country: 'BGD', admin_level: 2, n: 64, demo: 64 },
-    { country: 'KHM', admin_level: 1, n: 25, demo: 25 },
-    { country: 'KHM', admin_level: 2, n: 67, demo: 67 },
-  ])
+  t.same(byLevel.rows, areaFiles.map((f) => ({ country: f.country, admin_level: f.level, n: f.n, demo: f.n })))
+  const names = await db.execute<{ n: number }>(sql`
+    SELECT count(*) AS n FROM areas WHERE admin_level >= 3 AND name_local ~ '[\u0980-\u09FF\u1780-\u17FF]'`)
+  t.equal(names.rows[0].n, areaFiles.filter((f) => f.level >= 3).reduce((sum, f) => sum + f.n, 0), 'upazilas, unions and communes keep their local names')
 
-  // Computed on write by the providers service: each provider's areas, shallowest first.
-  const placed = await db.execute<{ outside: number; levels: string }>(sql`
+  // Computed on write by the providers service: each provider's areas, shallowest first, one per level down
+  // to the deepest level that covers its point (district, or union / commune where the set has them).
+  const placed = await db.execute<{ outside: number; gaps: number; levels: string }>(sql`
     SELECT count(*) FILTER (WHERE NOT EXISTS (
              SELECT 1 FROM areas a WHERE a.admin_level = 2 AND a.pcode = ANY (p.area_pcodes) AND ST_Covers(a.geom, p.location))) AS outside,
-           string_agg(DISTINCT cardinality(p.area_pcodes)::text, ',') AS levels
+           count(*) FILTER (WHERE (SELECT array_agg(a.admin_level ORDER BY a.admin_level) FROM areas a WHERE a.pcode = ANY (p.area_pcodes))
+                                  <> (SELECT array_agg(DISTINCT a.admin_level) FROM areas a WHERE ST_Covers(a.geom, p.location))) AS gaps,
+           string_agg(DISTINCT cardinality(p.area_pcodes)::text, ',' ORDER BY cardinality(p.area_pcodes)::text) AS levels
     FROM providers p`)
-  t.same(placed.rows[0], { outside: 0, levels: '2' }, 'every provider lies in exactly one division/province and one district')
+  t.same(placed.rows[0], { outside: 0, gaps: 0, levels: '2,3,4' }, 'every provider lies in one area of each level that covers its point')
+  const deep = await db.execute<{ country: string; level: number; n: number }>(sql`
+    SELECT a.country, a.admin_level AS level, count(*)::int AS n FROM providers p JOIN areas a ON a.pcode = p.area_pcodes[cardinality(p.area_pcodes)]
+    WHERE a.admin_level >= 3 GROUP BY 1, 2 ORDER BY 1, 2`)
+  t.ok(deep.rows.some((r) => r.country === 'BGD' && r.level === 4) && deep.rows.some((r) => r.country === 'KHM' && r.level === 3),
+    `providers inside unions and communes: ${JSON.stringify(deep.rows)}`)
 
   const mix = await db.execute<{ country: string; category: string; n: number }>(sql`
     SELECT a.country, c.category, count(*) AS n
@@ -101,7 +112,7 @@ t.test('loadDemoData fills an empty database; areas reload unchanged; reload kee
   t.equal(marked.rows[0].n, rows.length, 'every stored provider is marked as demo data')
 
   const again = await loadDemoAreas(db)
-  t.same(again, { inserted: 0, updated: 0, unchanged: 164, skippedCountries: [] }, 'reloading areas changes nothing')
+  t.same(again, { inserted: 0, updated: 0, unchanged: areaCount, skippedCountries: [] }, 'reloading areas changes nothing')
 
   // A reload must leave other providers alone and keep demo rows that something points at.
   const created = await providersService(db).createMany([
@@ -131,5 +142,5 @@ t.test('loadDemoData fills an empty database; areas reload unchanged; reload kee
   await insertArea(db, { pcode: 'KH99', name_en: 'Imported province', country: 'KHM', admin_level: 1, bbox: [104, 11, 105, 12] })
   const withReal = await loadDemoAreas(db)
   t.same(withReal.skippedCountries, ['KHM'])
-  t.equal(withReal.unchanged, 72, 'BGD areas are still reloaded')
+  t.equal(withReal.unchanged, areaFiles.filter((f) => f.country === 'BGD').reduce((sum, f) => sum + f.n, 0), 'BGD areas are still reloaded')
 })

@@ -3,9 +3,11 @@ import t from 'tap'
 import { sql } from 'drizzle-orm'
 import { buildTestApp } from '../helpers/app.js'
 import {
+  DEMO_AREA_FILES,
   DEMO_NETWORK_NOTE_PREFIX,
   DEMO_SCHEME,
   loadDemoData,
+  readDemoAreas,
   readDemoLinks,
   readDemoMous,
   readDemoProviders,
@@ -24,7 +26,8 @@ const countOf = <T>(xs: T[], key: (x: T) => string) =>
   xs.reduce<Record<string, number>>((acc, x) => ((acc[key(x)] = (acc[key(x)] ?? 0) + 1), acc), {})
 
 t.test('the seed files follow the API rules and say they are demo data', async (t) => {
-  t.ok(links.length >= 300 && links.length <= 500, `${links.length} links`)
+  // Sanity bounds: the district-level network (about 450) plus the focal points' links in the unions and communes.
+  t.ok(links.length >= 450 && links.length <= 800, `${links.length} links`)
   t.ok(mous.length >= 60 && mous.length <= 120, `${mous.length} MOUs`)
   const problems: string[] = []
   const pairs = new Set<string>()
@@ -76,14 +79,21 @@ t.test('the seed files follow the API rules and say they are demo data', async (
 t.test('loaded, every link and MOU reads back through the API; reload is idempotent', async (t) => {
   const { app, db } = await buildTestApp(t)
   const counts = await loadDemoData(db)
-  t.same(counts, { areas: 164, providers: providers.length, mous: mous.length, referral_links: links.length })
+  const areas = DEMO_AREA_FILES.reduce((sum, f) => sum + (readDemoAreas(f.file) as { features: unknown[] }).features.length, 0)
+  t.same(counts, { areas, providers: providers.length, mous: mous.length, referral_links: links.length })
 
-  const res = await app.inject({ url: '/v1/referral-links?limit=500' })
-  t.equal(res.statusCode, 200)
-  const page = res.json() as { items: { id: string; health: string; status: string; basis: string; categories: string[];
-    from_provider: { id: string; kind: string }; to_provider: { status: string; categories: string[] } }[]; next_cursor: string | null }
-  t.equal(page.items.length, links.length, 'one page of 500 holds every link')
-  t.equal(page.next_cursor, null)
+  type LinkItem = { id: string; health: string; status: string; basis: string; categories: string[];
+    from_provider: { id: string; kind: string; name: string }; to_provider: { status: string; categories: string[] } }
+  const page: { items: LinkItem[] } = { items: [] }
+  for (let cursor: string | null = null, pages = 0; pages === 0 || cursor; pages++) {
+    const res = await app.inject({ url: `/v1/referral-links?limit=500${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}` })
+    t.equal(res.statusCode, 200)
+    const body = res.json() as { items: LinkItem[]; next_cursor: string | null }
+    page.items.push(...body.items)
+    cursor = body.next_cursor
+  }
+  t.equal(page.items.length, links.length, 'the pages hold every link')
+  t.equal(new Set(page.items.map((l) => l.id)).size, links.length, 'each once')
   // The loader moved every date to the database's today, so the anchor day's mix holds on any day
   // (test/system/today.test.ts compares the two link by link).
   const health = countOf(page.items, (l) => l.health)
@@ -123,6 +133,27 @@ t.test('loaded, every link and MOU reads back through the API; reload is idempot
   const chains = path.json().items as { provider_ids: string[]; hops: number }[]
   t.ok(chains.length >= 1, `${chains.length} chains from a focal point for ${category}`)
   t.equal(chains[0].provider_ids[0], start.from_provider.id)
+
+  // The field page's pathway: from a union's focal point to a shelter. Every union of Sharsha upazila (the
+  // Benapole crossing) and every Cambodian commune in the set has an active focal point with such a chain.
+  const unitFeatures = (file: string) => (readDemoAreas(file) as { features: { properties: { pcode: string; parent_pcode: string } }[] }).features
+  const units = [
+    ...unitFeatures('BGD_4.geojson').filter((f) => f.properties.parent_pcode === 'BD404190' && Number(f.properties.pcode.slice(-2)) < 97),
+    ...unitFeatures('KHM_3.geojson'),
+  ].map((f) => f.properties.pcode)
+  t.ok(units.length >= 20, `${units.length} unions and communes`)
+  const withoutChain: string[] = []
+  for (const pcode of units) {
+    const { rows: focal } = await db.execute<{ id: string }>(sql`
+      SELECT id FROM providers WHERE kind = 'focal_point' AND status = 'active' AND area_pcodes @> ARRAY[${pcode}]::text[] ORDER BY name`)
+    let found = false
+    for (const { id } of focal) {
+      const res = await app.inject({ url: `/v1/pathways?from=${id}&category=shelter&max_hops=3` })
+      if (res.statusCode === 200 && (res.json().items as unknown[]).length > 0) { found = true; break }
+    }
+    if (!found) withoutChain.push(`${pcode} (${focal.length} focal points)`)
+  }
+  t.same(withoutChain, [], 'a shelter pathway from each union\'s and commune\'s focal point')
 
   // Rows that are not demo data: a provider, a link and an MOU between demo providers. A reload leaves them be.
   const ownProvider = (await providersService(db).createMany([

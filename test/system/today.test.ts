@@ -163,7 +163,13 @@ t.test('the demo set loaded on any day reads as on its anchor day; loaded once, 
       WHERE e.value->>'scheme' = ${DEMO_SCHEME}`)).rows.map((r) => [r.id, r.demo]))
   const linkHealth = async (app: FastifyInstance, db: Db) => {
     const ids = await demoIds(db)
-    const { items } = (await get(app, '/v1/referral-links?limit=500')) as { items: Link[] }
+    // Every page: the demo set holds more links than one page of 500.
+    const items: Link[] = []
+    for (let cursor: string | null = null, pages = 0; pages === 0 || cursor; pages++) {
+      const page = (await get(app, `/v1/referral-links?limit=500${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`)) as { items: Link[]; next_cursor: string | null }
+      items.push(...page.items)
+      cursor = page.next_cursor
+    }
     return new Map(items.map((l) => [`${ids.get(l.from_provider_id)} → ${ids.get(l.to_provider_id)}`, `${l.health} ${codes(l).join(',')}`]))
   }
   const mouStatus = async (app: FastifyInstance, query = '') => {
