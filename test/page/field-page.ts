@@ -68,8 +68,11 @@ export interface ApiProvider {
   distance_m?: number
 }
 
-/** The name the page shows in `lang`: the provider's name in that script when the directory has it. */
-export const shownName = (p: { name: string; names?: Record<string, string> }, lang: Lang) => p.names?.[lang] || p.name
+/**
+ * The name the page shows in `lang`: the provider's name in that script when the directory has it; in English the
+ * provider's own name (names.en may leave out part of it, such as the demo marker).
+ */
+export const shownName = (p: { name: string; names?: Record<string, string> }, lang: Lang) => (lang !== 'en' && p.names?.[lang]) || p.name
 
 /** The area's point (rep_point), which the page searches from once the area is chosen. */
 export async function areaPoint(server: PageServer, pcode: string) {
