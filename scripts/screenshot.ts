@@ -1,5 +1,5 @@
 // npm run screenshot: the README's pictures of the field page, taken from the real page with the demo data in
-// Debian's Chromium: docs/field-page.png (a 360 px phone, a union searched in Bangla, the nearest shelters) and
+// Debian's Chromium: docs/field-page.png (a 360 px phone, a union searched in Bangla, the two nearest shelters) and
 // docs/field-directory.png (the union directory as printed).
 // Usage: npm run screenshot -- [--area <pcode>] [--category shelter] [--lang bn]
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs'
@@ -55,7 +55,9 @@ try {
   await page.waitForLoadState('networkidle').catch(() => {})
   mkdirSync(DOCS, { recursive: true })
   const pagePng = path.join(DOCS, 'field-page.png')
-  await page.screenshot({ path: pagePng, fullPage: true })
+  // From the top to the end of the second result: the controls and what they found, not all ten results and the map.
+  const bottom = await page.locator('[data-testid="result"]').nth(1).evaluate((el) => el.getBoundingClientRect().bottom + window.scrollY + 8)
+  await page.screenshot({ path: pagePng, fullPage: true, clip: { x: 0, y: 0, width: 360, height: Math.ceil(bottom) } })
   console.log(`wrote ${path.relative(PROJECT_ROOT, pagePng)} (${pcode} ${name}, ${values.category})`)
 
   // As on A4 paper (210 mm at 96 dpi), not squeezed to the phone's width.
