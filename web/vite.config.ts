@@ -3,6 +3,7 @@
 import { readdirSync, readFileSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
 import { defineConfig, type Plugin } from 'vite'
+import { CATEGORIES, ICONS } from './src/icons.js'
 
 const here = (file: string) => fileURLToPath(new URL(file, import.meta.url))
 
@@ -28,12 +29,34 @@ function serviceWorker(): Plugin {
   }
 }
 
+/**
+ * The five category buttons written into index.html at build time (English words, replaced on start by the page's
+ * language), so that they are there at first paint and nothing moves when the script runs.
+ */
+function categoryButtons(): Plugin {
+  const words: Record<string, string> = {
+    shelter: 'Shelter',
+    health: 'Doctor, health',
+    legal: 'Lawyer, legal aid',
+    counselling: 'Counselling',
+    livelihood: 'Livelihood, work',
+  }
+  const buttons = CATEGORIES.map(
+    (c) =>
+      `<button type="button" class="category" data-category="${c}" aria-pressed="false">${ICONS[c]}<span data-i18n="cat_${c}">${words[c]}</span></button>`,
+  ).join('\n')
+  return {
+    name: 'setu-category-buttons',
+    transformIndexHtml: (html) => html.replace('<!--categories-->', buttons),
+  }
+}
+
 export default defineConfig({
   root: here('.'),
   base: '/',
   publicDir: here('./public'),
   logLevel: 'warn',
-  plugins: [serviceWorker()],
+  plugins: [categoryButtons(), serviceWorker()],
   build: {
     target: 'es2022',
     // Fonts and icons as files, never data: URIs (the page's Content-Security-Policy allows only 'self').
