@@ -65,9 +65,12 @@ function render() {
   byId('printed-on').textContent = t('printed_on', { date: formatDate(printedOn.toISOString().slice(0, 10)) })
   const status = byId('status')
   if (!pcode) status.textContent = t('directory_choose')
-  else if (failed) status.textContent = t('status_error')
+  else if (failed) status.textContent = t(navigator.onLine ? 'status_error' : 'status_offline_none')
   else if (!area) status.textContent = t('loading')
-  else status.textContent = cachedAt ? t('fetched_at', { date: formatDateTime(cachedAt) }) : ''
+  else status.textContent = cachedAt ? t('status_offline') : ''
+  const fetchedAt = byId('fetched-at')
+  fetchedAt.hidden = !cachedAt
+  fetchedAt.textContent = cachedAt ? t('fetched_at', { date: formatDateTime(cachedAt) }) : ''
   byId('directory').replaceChildren(...entries.map(renderEntry))
 }
 
