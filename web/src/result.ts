@@ -92,7 +92,8 @@ export function renderResult(
     h(
       'button',
       { type: 'button', class: 'secondary show-on-map', 'aria-pressed': String(selected), onclick: (() => onSelect(p.id)) as EventListener },
-      selected ? t('selected_result') : t('show_on_map'),
+      // a toggle keeps its name; aria-pressed (and the card's outline) says whether it is on
+      t('show_on_map'),
     ),
   )
 }

@@ -87,7 +87,6 @@ export const en = {
   location_approximate: 'Approximate location: call before visiting.',
   location_hidden: 'Location withheld: call before visiting.',
   show_on_map: 'Show on map',
-  selected_result: 'Shown on the map',
 
   map_heading: 'Map',
   map_label: 'Map of areas and services. Tap to choose a point.',

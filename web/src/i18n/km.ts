@@ -89,7 +89,6 @@ export const km: Messages = {
   location_approximate: 'ទីតាំងប្រហាក់ប្រហែល៖ សូមទូរស័ព្ទមុនពេលទៅ។',
   location_hidden: 'ទីតាំងត្រូវបានលាក់៖ សូមទូរស័ព្ទមុនពេលទៅ។',
   show_on_map: 'បង្ហាញលើផែនទី',
-  selected_result: 'កំពុងបង្ហាញលើផែនទី',
 
   map_heading: 'ផែនទី',
   map_label: 'ផែនទីតំបន់ និងសេវា។ ចុចដើម្បីជ្រើសចំណុច។',
