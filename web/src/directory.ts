@@ -6,7 +6,7 @@ import './style.css'
 import './directory.css'
 import { getJson, nearestUrl, type Area, type NearestProvider } from './api.js'
 import { byId, h, svg } from './dom.js'
-import { bindLanguageSelect, formatDate, formatDateTime, formatDistance, initialLang, onLangChange, setLang, t, translateStatic, type MessageKey } from './i18n/index.js'
+import { bindLanguageSelect, formatDate, formatDateTime, formatDistance, formatHours, initialLang, onLangChange, setLang, t, translateStatic, type MessageKey } from './i18n/index.js'
 import { CATEGORIES, ICONS, type Category } from './icons.js'
 import { areaLabel, providerName } from './names.js'
 import { costText, eligibilityText, locationNoteKey, requirementsText, telHref } from './result.js'
@@ -40,7 +40,7 @@ function renderEntry({ category, provider: p }: Entry): HTMLElement {
       'dl',
       { class: 'facts' },
       h('dt', {}, t('hours')),
-      h('dd', {}, p.opening_hours ?? t('hours_unknown')),
+      h('dd', {}, p.opening_hours ? formatHours(p.opening_hours) : t('hours_unknown')),
       h('dt', {}, t('who_can_come')),
       h('dd', {}, eligibilityText(p)),
       h('dt', {}, t('needs')),

@@ -58,6 +58,7 @@ export const bn: Messages = {
   away: '{distance} দূরে',
   call: '{phone} নম্বরে কল করুন',
   hours: 'খোলার সময়',
+  hours_always: 'প্রতিদিন দিনরাত খোলা',
   hours_unknown: 'জানা নেই: আগে ফোন করুন',
   who_can_come: 'কারা আসতে পারেন',
   everyone: 'সবাই',

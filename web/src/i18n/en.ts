@@ -56,6 +56,7 @@ export const en = {
   away: '{distance} away',
   call: 'Call {phone}',
   hours: 'Hours',
+  hours_always: 'Open day and night, every day',
   hours_unknown: 'Not known: call first',
   who_can_come: 'Who can come',
   everyone: 'Everyone',

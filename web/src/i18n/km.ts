@@ -58,6 +58,7 @@ export const km: Messages = {
   away: 'ចម្ងាយ {distance}',
   call: 'ហៅទៅ {phone}',
   hours: 'ម៉ោងបើក',
+  hours_always: 'បើកទាំងថ្ងៃទាំងយប់ រៀងរាល់ថ្ងៃ',
   hours_unknown: 'មិនដឹង៖ សូមទូរស័ព្ទជាមុន',
   who_can_come: 'អ្នកដែលអាចមកបាន',
   everyone: 'គ្រប់គ្នា',
