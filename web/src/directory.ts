@@ -58,6 +58,7 @@ function renderEntry({ category, provider: p }: Entry): HTMLElement {
 
 function render() {
   translateStatic()
+  if (pcode) byId<HTMLAnchorElement>('back').href = `/?area=${encodeURIComponent(pcode)}`
   const where = area ? areaLabel(area) : ''
   document.title = area ? `${t('directory_title')}: ${where}` : t('directory_title')
   byId('title').textContent = area ? `${t('directory_title')}: ${where}` : t('directory_title')

@@ -410,6 +410,31 @@ function loadMapSoon() {
 }
 
 // ---------------------------------------------------------------------------------------------------------
+// A link to a search (/?area=<pcode>&category=shelter, as the union directory's "Back to search" gives): it opens
+// on that place and kind of help, whatever was searched last on this phone.
+
+function linkedSearch(): { pcode: string; category?: Category } | undefined {
+  const params = new URLSearchParams(location.search)
+  const pcode = params.get('area')?.trim()
+  if (!pcode || !/^[A-Za-z0-9]{2,20}$/.test(pcode)) return undefined
+  const category = params.get('category') as Category | null
+  return { pcode, category: category && CATEGORIES.includes(category) ? category : undefined }
+}
+
+async function openLinked({ pcode, category }: { pcode: string; category?: Category }) {
+  if (category) {
+    state.category = category
+    renderCategories()
+  }
+  try {
+    const { data } = await getJson<AreaSummary>(`/v1/areas/${encodeURIComponent(pcode)}`)
+    chooseArea(data)
+  } catch {
+    void loadResults() // unknown area or offline: the last search, if any
+  }
+}
+
+// ---------------------------------------------------------------------------------------------------------
 // Language
 
 function renderAll() {
@@ -462,7 +487,9 @@ function init() {
   bindKeyForm(renderPathwayNow)
   bindCategories()
 
-  if (state.point) void loadResults()
+  const linked = linkedSearch()
+  if (linked) void openLinked(linked)
+  else if (state.point) void loadResults()
   else {
     setStatus('status_choose')
     loadMapSoon()
