@@ -117,7 +117,7 @@ function compressTree(dir) {
 function buildWeb(root, outDir) {
   const vite = vitePath(root)
   if (!vite) throw new Error('Vite is not installed: run npm ci (with dev dependencies) first')
-  const res = spawnSync(process.execPath, [vite, 'build', '--config', path.join(root, 'web', 'vite.config.ts'), '--outDir', outDir, '--emptyOutDir', '--configLoader', 'runner'], {
+  const res = spawnSync(process.execPath, [vite, 'build', '--config', path.join(root, 'web', 'vite.config.ts'), '--outDir', outDir, '--emptyOutDir'], {
     cwd: root,
     stdio: ['ignore', 'inherit', 'inherit'],
     // Vite would otherwise pick a NODE_ENV of development from the environment of a dev shell.

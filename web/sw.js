@@ -1,7 +1,8 @@
 // setu's field page offline. Built by web/vite.config.ts, which writes in the list of the page's files (SHELL) and
 // a version made from it, so that a new build installs a new shell and drops the old one.
-// - The shell (HTML, hashed scripts and styles, fonts, icon): precached on install; hashed files cache-first,
-//   the HTML network-first so that a new build shows on the next visit online.
+// - The shell (HTML, hashed scripts and styles, icon): precached on install; hashed files (the shell's, and the
+//   fonts and map when the page first uses them) cache-first; the HTML network-first, so that a new build shows
+//   on the next visit online.
 // - The API (GET /v1/…, same origin, without a key): network-first; each answer is kept with the time it was
 //   fetched, and served from the cache when the network fails, with X-Setu-Cached-At so the page can say so.
 // Nothing from any other origin is touched.

@@ -6,7 +6,7 @@ import './style.css'
 import './directory.css'
 import { getJson, nearestUrl, type Area, type NearestProvider } from './api.js'
 import { byId, h, svg } from './dom.js'
-import { bindLanguageSelect, formatDate, formatDateTime, formatDistance, initialLang, onLangChange, setLang, t, translateStatic, type MessageKey } from './i18n/index.js'
+import { bindLanguageSelect, formatDate, formatDateTime, formatDistance, formatHours, initialLang, onLangChange, setLang, t, translateStatic, type MessageKey } from './i18n/index.js'
 import { CATEGORIES, ICONS, type Category } from './icons.js'
 import { areaLabel, providerName } from './names.js'
 import { costText, eligibilityText, locationNoteKey, requirementsText, telHref } from './result.js'
@@ -40,7 +40,7 @@ function renderEntry({ category, provider: p }: Entry): HTMLElement {
       'dl',
       { class: 'facts' },
       h('dt', {}, t('hours')),
-      h('dd', {}, p.opening_hours ?? t('hours_unknown')),
+      h('dd', {}, p.opening_hours ? formatHours(p.opening_hours) : t('hours_unknown')),
       h('dt', {}, t('who_can_come')),
       h('dd', {}, eligibilityText(p)),
       h('dt', {}, t('needs')),
@@ -58,6 +58,7 @@ function renderEntry({ category, provider: p }: Entry): HTMLElement {
 
 function render() {
   translateStatic()
+  if (pcode) byId<HTMLAnchorElement>('back').href = `/?area=${encodeURIComponent(pcode)}`
   const where = area ? areaLabel(area) : ''
   document.title = area ? `${t('directory_title')}: ${where}` : t('directory_title')
   byId('title').textContent = area ? `${t('directory_title')}: ${where}` : t('directory_title')
@@ -65,9 +66,12 @@ function render() {
   byId('printed-on').textContent = t('printed_on', { date: formatDate(printedOn.toISOString().slice(0, 10)) })
   const status = byId('status')
   if (!pcode) status.textContent = t('directory_choose')
-  else if (failed) status.textContent = t('status_error')
+  else if (failed) status.textContent = t(navigator.onLine ? 'status_error' : 'status_offline_none')
   else if (!area) status.textContent = t('loading')
-  else status.textContent = cachedAt ? t('fetched_at', { date: formatDateTime(cachedAt) }) : ''
+  else status.textContent = cachedAt ? t('status_offline') : ''
+  const fetchedAt = byId('fetched-at')
+  fetchedAt.hidden = !cachedAt
+  fetchedAt.textContent = cachedAt ? t('fetched_at', { date: formatDateTime(cachedAt) }) : ''
   byId('directory').replaceChildren(...entries.map(renderEntry))
 }
 

@@ -3,8 +3,8 @@
 import './fonts.js'
 import './style.css'
 import { getJson, nearestUrl, OfflineError, type AreaSummary, type LatLon, type NearestProvider } from './api.js'
-import { byId, h, svg } from './dom.js'
-import { CATEGORIES, ICONS, type Category } from './icons.js'
+import { byId, h } from './dom.js'
+import { CATEGORIES, type Category } from './icons.js'
 import { bindLanguageSelect, formatDateTime, initialLang, onLangChange, setLang, t, translateStatic, type MessageKey } from './i18n/index.js'
 import { areaLabel, areaName } from './names.js'
 import { bindKeyForm, renderKeyStatus, renderPathway } from './pathway.js'
@@ -208,28 +208,23 @@ function renderWhere() {
 // ---------------------------------------------------------------------------------------------------------
 // What and for whom
 
+/** The buttons are in the HTML (vite.config.ts writes them): only their state and words change here. */
 function renderCategories() {
-  els.categories.replaceChildren(
-    ...CATEGORIES.map((c) =>
-      h(
-        'button',
-        {
-          type: 'button',
-          class: 'category',
-          'data-category': c,
-          'aria-pressed': String(state.category === c),
-          onclick: (() => {
-            state.category = state.category === c ? undefined : c
-            state.selectedId = undefined
-            renderCategories()
-            void loadResults()
-          }) as EventListener,
-        },
-        svg(ICONS[c]),
-        h('span', {}, t(`cat_${c}` as MessageKey)),
-      ),
-    ),
-  )
+  for (const button of els.categories.querySelectorAll<HTMLButtonElement>('button[data-category]')) {
+    button.setAttribute('aria-pressed', String(state.category === button.dataset.category))
+  }
+}
+
+function bindCategories() {
+  for (const button of els.categories.querySelectorAll<HTMLButtonElement>('button[data-category]')) {
+    const c = button.dataset.category as Category
+    button.addEventListener('click', () => {
+      state.category = state.category === c ? undefined : c
+      state.selectedId = undefined
+      renderCategories()
+      void loadResults()
+    })
+  }
 }
 
 function readFilters() {
@@ -328,7 +323,12 @@ function selectResult(id: string) {
   renderResults()
   const selected = state.results.find((p) => p.id === state.selectedId)
   mapView?.setResults(state.results, state.selectedId)
-  if (selected?.location) mapView?.focus(selected.location)
+  if (selected?.location) {
+    mapView?.focus(selected.location)
+    // On a phone the map is below the list: bring it into view (which also loads it the first time).
+    const box = els.map.getBoundingClientRect()
+    if (box.bottom < 0 || box.top > window.innerHeight) els.map.scrollIntoView({ block: 'center', behavior: 'smooth' })
+  }
   renderPathwayNow()
 }
 
@@ -368,10 +368,10 @@ function loadMapSoon() {
   if (mapRequested) return
   mapRequested = true
   if (!hasWebGL()) return mapUnavailable()
-  els.mapNote.dataset.i18n = 'map_loading'
-  els.mapNote.textContent = t('map_loading')
-  const start = () =>
-    import('./map.js')
+  const start = () => {
+    els.mapNote.dataset.i18n = 'map_loading'
+    els.mapNote.textContent = t('map_loading')
+    return import('./map.js')
       .then(({ createMap }) =>
         createMap(els.map, {
           center: state.point,
@@ -387,11 +387,51 @@ function loadMapSoon() {
         if (state.point) view.setPoint(state.point, false)
         view.setArea(state.area?.pcode)
         view.setResults(state.results, state.selectedId)
+        const selected = state.results.find((p) => p.id === state.selectedId)
+        if (selected?.location) view.focus(selected.location)
       })
       .catch(() => mapUnavailable())
-  // After the first results are painted and the main thread is idle, so the list is never waiting for the map.
-  if ('requestIdleCallback' in window) requestIdleCallback(() => void start(), { timeout: 2500 })
-  else setTimeout(() => void start(), 500)
+  }
+  // Only when the map is (nearly) on screen: on a phone it sits below the list, and MapLibre's megabyte of script
+  // would otherwise compete with the first results for a slow CPU. Without IntersectionObserver, after the list.
+  if (!('IntersectionObserver' in window)) {
+    setTimeout(() => void start(), 1000)
+    return
+  }
+  const observer = new IntersectionObserver(
+    (entries) => {
+      if (!entries.some((e) => e.isIntersecting)) return
+      observer.disconnect()
+      void start()
+    },
+    { rootMargin: '200px' },
+  )
+  observer.observe(els.map)
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// A link to a search (/?area=<pcode>&category=shelter, as the union directory's "Back to search" gives): it opens
+// on that place and kind of help, whatever was searched last on this phone.
+
+function linkedSearch(): { pcode: string; category?: Category } | undefined {
+  const params = new URLSearchParams(location.search)
+  const pcode = params.get('area')?.trim()
+  if (!pcode || !/^[A-Za-z0-9]{2,20}$/.test(pcode)) return undefined
+  const category = params.get('category') as Category | null
+  return { pcode, category: category && CATEGORIES.includes(category) ? category : undefined }
+}
+
+async function openLinked({ pcode, category }: { pcode: string; category?: Category }) {
+  if (category) {
+    state.category = category
+    renderCategories()
+  }
+  try {
+    const { data } = await getJson<AreaSummary>(`/v1/areas/${encodeURIComponent(pcode)}`)
+    chooseArea(data)
+  } catch {
+    void loadResults() // unknown area or offline: the last search, if any
+  }
 }
 
 // ---------------------------------------------------------------------------------------------------------
@@ -445,8 +485,11 @@ function init() {
   els.locate.addEventListener('click', locateMe)
   for (const el of [els.gender, els.age, els.free, els.noCourtOrder, els.noId]) el.addEventListener('change', readFilters)
   bindKeyForm(renderPathwayNow)
+  bindCategories()
 
-  if (state.point) void loadResults()
+  const linked = linkedSearch()
+  if (linked) void openLinked(linked)
+  else if (state.point) void loadResults()
   else {
     setStatus('status_choose')
     loadMapSoon()

@@ -2,7 +2,7 @@
 import type { MouStatus, NearestProvider } from './api.js'
 import { h, svg } from './dom.js'
 import { PHONE_ICON } from './icons.js'
-import { formatDate, formatDistance, t, type MessageKey } from './i18n/index.js'
+import { formatDate, formatDistance, formatHours, t, type MessageKey } from './i18n/index.js'
 import { languageName, providerName } from './names.js'
 
 /** As the API's VERIFICATION_STALE_MONTHS default: a service not checked for a year may have moved or closed. */
@@ -75,7 +75,7 @@ export function renderResult(
     h(
       'dl',
       { class: 'facts' },
-      ...fact(t('hours'), p.opening_hours ?? t('hours_unknown')),
+      ...fact(t('hours'), p.opening_hours ? formatHours(p.opening_hours) : t('hours_unknown')),
       ...fact(t('who_can_come'), eligibilityText(p)),
       ...fact(t('needs'), requirementsText(p)),
       ...fact(t('cost'), costText(p)),
@@ -92,7 +92,8 @@ export function renderResult(
     h(
       'button',
       { type: 'button', class: 'secondary show-on-map', 'aria-pressed': String(selected), onclick: (() => onSelect(p.id)) as EventListener },
-      selected ? t('selected_result') : t('show_on_map'),
+      // a toggle keeps its name; aria-pressed (and the card's outline) says whether it is on
+      t('show_on_map'),
     ),
   )
 }

@@ -58,6 +58,7 @@ export const bn: Messages = {
   away: '{distance} দূরে',
   call: '{phone} নম্বরে কল করুন',
   hours: 'খোলার সময়',
+  hours_always: 'প্রতিদিন দিনরাত খোলা',
   hours_unknown: 'জানা নেই: আগে ফোন করুন',
   who_can_come: 'কারা আসতে পারেন',
   everyone: 'সবাই',
@@ -89,7 +90,6 @@ export const bn: Messages = {
   location_approximate: 'আনুমানিক অবস্থান: যাওয়ার আগে ফোন করুন।',
   location_hidden: 'অবস্থান গোপন রাখা হয়েছে: যাওয়ার আগে ফোন করুন।',
   show_on_map: 'মানচিত্রে দেখুন',
-  selected_result: 'মানচিত্রে দেখানো হচ্ছে',
 
   map_heading: 'মানচিত্র',
   map_label: 'এলাকা ও সেবার মানচিত্র। একটি বিন্দু বাছাই করতে চাপুন।',

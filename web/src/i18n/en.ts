@@ -56,6 +56,7 @@ export const en = {
   away: '{distance} away',
   call: 'Call {phone}',
   hours: 'Hours',
+  hours_always: 'Open day and night, every day',
   hours_unknown: 'Not known: call first',
   who_can_come: 'Who can come',
   everyone: 'Everyone',
@@ -87,7 +88,6 @@ export const en = {
   location_approximate: 'Approximate location: call before visiting.',
   location_hidden: 'Location withheld: call before visiting.',
   show_on_map: 'Show on map',
-  selected_result: 'Shown on the map',
 
   map_heading: 'Map',
   map_label: 'Map of areas and services. Tap to choose a point.',

@@ -113,3 +113,21 @@ export function bindLanguageSelect(select: HTMLSelectElement) {
   select.value = current
   select.addEventListener('change', () => setLang(select.value as Lang))
 }
+
+// Opening hours come as the directory stores them, in OpenStreetMap's syntax ("Su-Th 09:00-17:00", "24/7"):
+// the day names and digits are written in the chosen language, the rest left as it is.
+const OSM_DAYS = ['Su', 'Mo', 'Tu', 'We', 'Th', 'Fr', 'Sa']
+const KHMER_DAYS = ['អាទិត្យ', 'ចន្ទ', 'អង្គារ', 'ពុធ', 'ព្រហស្បតិ៍', 'សុក្រ', 'សៅរ៍']
+
+function dayName(index: number): string {
+  if (current === 'km') return KHMER_DAYS[index]
+  // 2023-01-01 was a Sunday
+  return new Intl.DateTimeFormat(locale(), { weekday: 'short' }).format(new Date(2023, 0, 1 + index))
+}
+
+export function formatHours(hours: string): string {
+  if (hours.trim() === '24/7') return t('hours_always')
+  return hours
+    .replace(/\b(Mo|Tu|We|Th|Fr|Sa|Su)\b/g, (d) => dayName(OSM_DAYS.indexOf(d)))
+    .replace(/\d+/g, (digits) => formatNumber(Number(digits), { useGrouping: false, minimumIntegerDigits: digits.length }))
+}

@@ -58,6 +58,7 @@ export const km: Messages = {
   away: 'ចម្ងាយ {distance}',
   call: 'ហៅទៅ {phone}',
   hours: 'ម៉ោងបើក',
+  hours_always: 'បើកទាំងថ្ងៃទាំងយប់ រៀងរាល់ថ្ងៃ',
   hours_unknown: 'មិនដឹង៖ សូមទូរស័ព្ទជាមុន',
   who_can_come: 'អ្នកដែលអាចមកបាន',
   everyone: 'គ្រប់គ្នា',
@@ -89,7 +90,6 @@ export const km: Messages = {
   location_approximate: 'ទីតាំងប្រហាក់ប្រហែល៖ សូមទូរស័ព្ទមុនពេលទៅ។',
   location_hidden: 'ទីតាំងត្រូវបានលាក់៖ សូមទូរស័ព្ទមុនពេលទៅ។',
   show_on_map: 'បង្ហាញលើផែនទី',
-  selected_result: 'កំពុងបង្ហាញលើផែនទី',
 
   map_heading: 'ផែនទី',
   map_label: 'ផែនទីតំបន់ និងសេវា។ ចុចដើម្បីជ្រើសចំណុច។',
