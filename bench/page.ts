@@ -23,8 +23,6 @@ const { values } = parseArgs({
   },
 })
 const RUNS = Number(values.runs)
-/** The page's remembered last search (web/src/main.ts, localStorage 'setu.last-search'): not part of the contract. */
-const LAST_SEARCH_KEY = 'setu.last-search'
 const CATEGORY = values.category!
 
 const load = () => loadavg().map((l) => l.toFixed(2)).join(' ')
@@ -155,17 +153,16 @@ async function pageWeight(items: NetworkItem[]) {
  * (nothing cached, no service worker yet), in Bangla:
  * - "search": a first visit; the area's name typed (instantly) into the search, its suggestion and the category
  *   chosen as soon as they appear, so the time is the page's and the network's, not a person's;
- * - "remembered": the same empty cache, but the last search (area and category) in localStorage, as the page
- *   keeps it: what a returning worker whose browser evicted the cache waits for. Skipped if the page ignores it.
+ * - "link": a first visit through a link to a search (/?area=<pcode>&category=…, as the union directory's "back
+ *   to search" and a shared link open the page).
  */
 async function firstResults() {
   const pcode = values.area ?? (await demoAreaPcode())
-  const area = (await (await fetch(`${origin}/v1/areas/${pcode}`)).json()) as { name_en: string; name_local: string | null; rep_point: { lat: number; lon: number } }
+  const area = (await (await fetch(`${origin}/v1/areas/${pcode}`)).json()) as { name_en: string; name_local: string | null }
   const name = area.name_local ?? area.name_en
-  const remembered = JSON.stringify({ area, point: area.rep_point, pointSource: 'area', category: CATEGORY, filters: {} })
-  const times: Record<'search' | 'remembered', number[]> = { search: [], remembered: [] }
+  const times: Record<'search' | 'link', number[]> = { search: [], link: [] }
   for (let run = 0; run < RUNS; run++) {
-    for (const how of ['search', 'remembered'] as const) {
+    for (const how of ['search', 'link'] as const) {
       const profile = mkdtempSync(path.join(tmpdir(), 'setu-bench-page-'))
       const context = await chromium.launchPersistentContext(profile, {
         executablePath: CHROMIUM,
@@ -179,11 +176,6 @@ async function firstResults() {
       })
       context.setDefaultTimeout(120_000)
       try {
-        if (how === 'remembered') {
-          await context.addInitScript(([k, v]) => {
-            if (location.pathname === '/' && !localStorage.getItem(k)) localStorage.setItem(k, v)
-          }, [LAST_SEARCH_KEY, remembered] as const)
-        }
         const page = context.pages()[0] ?? (await context.newPage())
         const cdp = await context.newCDPSession(page)
         await cdp.send('Network.enable')
@@ -193,7 +185,8 @@ async function firstResults() {
         await cdp.send('Emulation.setCPUThrottlingRate', { rate: 4 })
         const before = load()
         const started = performance.now()
-        await page.goto(`${origin}/`, { waitUntil: 'commit', timeout: 120_000 })
+        const url = how === 'link' ? `${origin}/?area=${encodeURIComponent(pcode)}&category=${CATEGORY}` : `${origin}/`
+        await page.goto(url, { waitUntil: 'commit', timeout: 120_000 })
         const first = page.locator('[data-testid="result"]').first()
         if (how === 'search') {
           // The page's module script runs before DOMContentLoaded: typing earlier would reach no listener.
@@ -205,7 +198,7 @@ async function firstResults() {
         const shown = await first.waitFor({ state: 'visible' }).then(() => true, () => false)
         const ms = performance.now() - started
         if (!shown) {
-          console.log(`first results (${how}) run ${run + 1}: no result within 120 s${how === 'remembered' ? ' (the page ignores the remembered search?)' : ''}`)
+          console.log(`first results (${how}) run ${run + 1}: no result within 120 s`)
           continue
         }
         times[how].push(ms)
@@ -216,7 +209,7 @@ async function firstResults() {
       }
     }
   }
-  for (const how of ['search', 'remembered'] as const) {
+  for (const how of ['search', 'link'] as const) {
     const xs = times[how]
     console.log(
       `first list of results on a throttled phone (150 ms RTT, 1.6 Mbit/s, CPU ×4), ${pcode} ${name}, ${CATEGORY}, ${how}: ` +

@@ -113,11 +113,23 @@ export async function chooseArea(page: Page, text: string, name = text) {
   await page.locator('[data-testid="selected-area"]', { hasText: name }).waitFor({ state: 'visible' })
 }
 
-/** Presses a category button and waits until it is pressed and the first result is listed. */
+/**
+ * Presses a category button and waits until it is pressed and the list shows the answer to the page's own request
+ * for that category: a list of every category may already be on screen (the page searches as soon as it has a
+ * place), so a result being visible proves nothing. The tests ask for categories the demo has near every area.
+ */
 export async function chooseCategory(page: Page, category: Category) {
-  const button = page.locator(`button[data-category="${category}"]`)
-  await button.click()
+  const answered = page.waitForResponse((r) => {
+    const url = new URL(r.url())
+    return url.pathname === '/v1/providers/nearest' && url.searchParams.get('category') === category && r.ok()
+  })
+  await page.locator(`button[data-category="${category}"]`).click()
   await page.locator(`button[data-category="${category}"][aria-pressed="true"]`).waitFor()
+  const { items } = (await (await answered).json()) as { items: { id: string }[] }
+  await page.waitForFunction(
+    (first) => document.querySelector('[data-testid="result"]')?.getAttribute('data-provider-id') === first,
+    items[0]?.id,
+  )
   await byTestId(page, 'result').first().waitFor({ state: 'visible' })
 }
 
