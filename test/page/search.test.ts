@@ -78,3 +78,17 @@ t.test('switching to Khmer and to English changes the strings, and the choice is
     t.equal(await label(), seen.km)
   })
 })
+
+t.test('a link to a search (/?area=<pcode>&category=shelter) opens on that area\'s nearest shelters', { skip, timeout: BROWSER_TEST_TIMEOUT_MS }, async (t) => {
+  const area = demoArea('KHM')
+  const expected = await expectedNearest(server!, area.pcode, 'shelter')
+  await withBrowser(t, server!, { locale: 'km-KH', name: 'linked-search' }, async ({ page }) => {
+    await page.goto(`${server!.origin}/?area=${area.pcode}&category=shelter`)
+    await page.locator('[data-testid="selected-area"]', { hasText: area.name_local }).waitFor({ state: 'visible' })
+    t.equal(await page.locator('button[data-category="shelter"]').getAttribute('aria-pressed'), 'true', 'shelter is chosen')
+    await page.waitForFunction((id) => document.querySelector('[data-testid="result"]')?.getAttribute('data-provider-id') === id, expected[0].id)
+    const shown = await shownResults(page)
+    t.same(shown.map((r) => r.id), expected.slice(0, shown.length).map((p) => p.id), 'the API\'s nearest shelters, in order')
+    t.match(shown[0].name, shownName(expected[0], 'km'), 'named in Khmer when the directory has it')
+  })
+})
