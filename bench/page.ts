@@ -144,6 +144,8 @@ async function pageWeight(items: NetworkItem[]) {
     for (const k of Object.keys(total) as (keyof typeof total)[]) total[k] += s[k]
   }
   row('total', total)
+  const largest = [...items].sort((a, b) => b.transferSize - a.transferSize).slice(0, 6)
+  console.log(`  largest: ${largest.map((i) => `${new URL(i.url).pathname} ${kB(i.transferSize)}`).join(', ')}`)
   console.log('  (transferred: what Chromium received, headers included, br where offered; the API and tile answers of a first')
   console.log('   visit without a chosen place are few. Lighthouse lists the requests of the load only, not MapLibre loaded later.)')
 }
