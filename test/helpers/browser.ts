@@ -82,7 +82,6 @@ export interface PageServer {
  */
 export async function startPageServer(t: Teardown, env: Record<string, string> = {}): Promise<PageServer> {
   const database = await createTestDatabase()
-  t.teardown(() => database.drop())
   const port = await freePort()
   // A page load is a burst of requests (assets, fonts, tiles) from one address: rate limiting would only make
   // the tests flaky on a slow machine.
@@ -95,9 +94,11 @@ export async function startPageServer(t: Teardown, env: Record<string, string> =
     RATE_LIMIT_PER_MINUTE: '0',
     ...env,
   })
+  // One teardown, in this order: the server lets go of its connections before its database is dropped.
   t.teardown(async () => {
     server.child.kill('SIGTERM')
     await server.exited
+    await database.drop()
   })
   await server.listening
   // The server listens only once the demo data has loaded (src/server.ts).
