@@ -1,7 +1,8 @@
-// npm run build: compile src/ to dist/ with tsc (tsconfig.build.json). Plain JavaScript, not TypeScript:
-// `npm start` runs this with plain node before anything is compiled.
+// npm run build: compile src/ to dist/ with tsc (tsconfig.build.json) and the field page (web/) to dist/web with
+// Vite. Plain JavaScript, not TypeScript: `npm start` runs this with plain node before anything is compiled.
 import { spawnSync } from 'node:child_process'
 import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs'
+import { brotliCompressSync, constants as zlib, gzipSync } from 'node:zlib'
 import { createRequire } from 'node:module'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -12,7 +13,9 @@ export const SERVER_ENTRY = path.join('dist', 'src', 'server.js')
 /** Written last, with the time the build started: dist/ is complete, and older than any input changed since. */
 const STAMP = path.join('dist', '.built')
 /** What a build depends on: a change to any of them makes dist/ stale. */
-const INPUTS = ['src', 'package.json', 'package-lock.json', 'tsconfig.json', 'tsconfig.build.json']
+const INPUTS = ['src', 'web', 'package.json', 'package-lock.json', 'tsconfig.json', 'tsconfig.build.json']
+/** Where the built field page lives (served by src/modules/page/). */
+export const WEB_OUT = path.join('dist', 'web')
 
 function newestMtime(file) {
   let stat
@@ -77,15 +80,51 @@ function withBuildLock(root, fn) {
   }
 }
 
-/** Whether TypeScript is installed (not after `npm ci --omit=dev`). */
-export const canBuild = (root = ROOT) => tscPath(root) !== undefined
+/** Whether TypeScript and Vite are installed (not after `npm ci --omit=dev`). */
+export const canBuild = (root = ROOT) => tscPath(root) !== undefined && vitePath(root) !== undefined
 
-function tscPath(root) {
+function resolveFrom(root, id) {
   try {
-    return createRequire(path.join(root, 'package.json')).resolve('typescript/bin/tsc')
+    return createRequire(path.join(root, 'package.json')).resolve(id)
   } catch {
     return undefined
   }
+}
+const tscPath = (root) => resolveFrom(root, 'typescript/bin/tsc')
+// vite's package exports no bin/ path: its bin lies beside its package.json.
+const vitePath = (root) => {
+  const pkg = resolveFrom(root, 'vite/package.json')
+  return pkg && path.join(path.dirname(pkg), 'bin', 'vite.js')
+}
+
+/** Text files the server may send precompressed (@fastify/static preCompressed picks .br or .gz by Accept-Encoding). */
+const COMPRESSIBLE = /\.(html|js|mjs|css|json|svg|webmanifest|txt)$/
+
+function compressTree(dir) {
+  for (const entry of readdirSync(dir, { withFileTypes: true })) {
+    const file = path.join(dir, entry.name)
+    if (entry.isDirectory()) compressTree(file)
+    else if (COMPRESSIBLE.test(entry.name)) {
+      const body = readFileSync(file)
+      if (body.length < 1024) continue
+      writeFileSync(`${file}.gz`, gzipSync(body, { level: 9 }))
+      writeFileSync(`${file}.br`, brotliCompressSync(body, { params: { [zlib.BROTLI_PARAM_QUALITY]: 11, [zlib.BROTLI_PARAM_SIZE_HINT]: body.length } }))
+    }
+  }
+}
+
+/** The field page: Vite (web/vite.config.ts) into `outDir`, then .br/.gz beside each text file. */
+function buildWeb(root, outDir) {
+  const vite = vitePath(root)
+  if (!vite) throw new Error('Vite is not installed: run npm ci (with dev dependencies) first')
+  const res = spawnSync(process.execPath, [vite, 'build', '--config', path.join(root, 'web', 'vite.config.ts'), '--outDir', outDir, '--emptyOutDir'], {
+    cwd: root,
+    stdio: ['ignore', 'inherit', 'inherit'],
+    // Vite would otherwise pick a NODE_ENV of development from the environment of a dev shell.
+    env: { ...process.env, NODE_ENV: 'production' },
+  })
+  if (res.status !== 0) throw new Error(`vite build failed (exit ${res.status ?? res.signal})`)
+  compressTree(outDir)
 }
 
 /**
@@ -99,7 +138,7 @@ export function build(root = ROOT, log = (msg) => console.error(msg), { force = 
     const reason = force ? 'npm run build' : staleReason(root)
     if (!reason) return false
     const tsc = tscPath(root)
-    if (!tsc) throw new Error(`${reason} and TypeScript is not installed: run npm ci (with dev dependencies) first`)
+    if (!tsc || !vitePath(root)) throw new Error(`${reason} and TypeScript or Vite is not installed: run npm ci (with dev dependencies) first`)
     log(`building dist/ with tsc (${reason})`)
     const started = new Date()
     const out = path.join(root, `.dist-${process.pid}`)
@@ -111,6 +150,13 @@ export function build(root = ROOT, log = (msg) => console.error(msg), { force = 
     if (res.status !== 0) {
       rmSync(out, { recursive: true, force: true })
       throw new Error(`tsc failed (exit ${res.status ?? res.signal}); dist/ was left as it was`)
+    }
+    log('building dist/web with vite')
+    try {
+      buildWeb(root, path.join(out, path.relative('dist', WEB_OUT)))
+    } catch (err) {
+      rmSync(out, { recursive: true, force: true })
+      throw new Error(`${err.message}; dist/ was left as it was`)
     }
     const stamp = path.join(out, path.relative('dist', STAMP))
     writeFileSync(stamp, `${started.toISOString()}\n`)

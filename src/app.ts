@@ -44,6 +44,7 @@ import { auditService } from './modules/audit/service.js'
 import { auditRoutes, providerHistoryRoutes } from './modules/audit/routes.js'
 import { coverageService } from './modules/coverage/service.js'
 import { coverageRoutes } from './modules/coverage/routes.js'
+import { pageRoutes } from './modules/page/routes.js'
 
 export interface AppDeps {
   db: Db
@@ -120,6 +121,7 @@ export async function buildApp(config: AppConfig, { db, logger, authenticator = 
 
   await app.register(systemRoutes, { db })
   await app.register(apiIndexRoutes)
+  await app.register(pageRoutes)
   await app.register(areaRoutes, { prefix: '/v1/areas', db })
   await app.register(providerRoutes, { prefix: '/v1/providers', db })
   await app.register(importRoutes, { prefix: '/v1/providers', db })

@@ -380,7 +380,7 @@ function allowed(access: Access, caller: CallerName): boolean {
   return caller === 'admin'
 }
 const expectedStatus = (access: Access, caller: CallerName, path: string) =>
-  allowed(access, caller) ? (path === '/' ? 302 : 200) : caller === 'anonymous' ? 401 : 403
+  allowed(access, caller) ? 200 : caller === 'anonymous' ? 401 : 403
 
 // ---------------------------------------------------------------------------------------------------
 // The leak detector

@@ -139,7 +139,7 @@ const cases: Case[] = [
   { op: 'GET /healthz', expect: everyone(200), request: () => get('/healthz') },
   { op: 'GET /readyz', expect: everyone(200), request: () => get('/readyz') },
   { op: 'GET /v1', expect: everyone(200), request: () => get('/v1') },
-  { op: 'GET /', expect: everyone(302), request: () => get('/') },
+  { op: 'GET /', expect: everyone(200), request: () => get('/') },
   { op: 'GET /openapi.json', undocumented: true, expect: everyone(200), request: () => get('/openapi.json') },
   { op: 'GET /docs', undocumented: true, expect: everyone(200), request: () => get('/docs') },
 

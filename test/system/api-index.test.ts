@@ -20,11 +20,16 @@ t.test('GET /v1 is an index whose links all answer', async (t) => {
   }
 })
 
-t.test('GET / leads to the documentation', async (t) => {
+t.test('GET / is the field page, which links to the API index and its documentation', async (t) => {
   const { app } = await buildTestApp(t)
   const res = await app.inject({ url: '/' })
-  t.equal(res.statusCode, 302)
-  t.equal(res.headers.location, '/docs')
+  // test/setup.ts builds dist/web; without it the page answers 503 (test/page/serving.test.ts)
+  t.equal(res.statusCode, 200)
+  t.match(res.headers['content-type'], /^text\/html/)
+  t.match(res.body, /<html lang=/)
+  const doc = (await app.inject({ url: '/openapi.json' })).json()
+  t.ok(doc.paths['/'].get.responses['200'].content['text/html'], 'documented as HTML')
+  t.notOk(doc.paths['/'].get.responses['302'], 'no longer a redirect')
 })
 
 t.test('the document is served with a relative server, so /docs works on any host and port', async (t) => {

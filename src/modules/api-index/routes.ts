@@ -1,5 +1,5 @@
-// Where a newcomer lands: GET /v1 says what the API is and where its parts are; GET / leads to the docs
-// until the field page is served there.
+// Where a newcomer lands: GET /v1 says what the API is and where its parts are. GET / is the field page
+// (modules/page/), which links here and to the docs.
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod'
 import { z } from 'zod'
 import pkg from '../../../package.json' with { type: 'json' }
@@ -58,19 +58,5 @@ export const apiIndexRoutes: FastifyPluginAsyncZod = async (app) => {
       schema: { tags: ['system'], summary: 'API index', description: 'Name, version and links to the docs and collections.', response: { 200: ApiIndex } },
     },
     async () => index,
-  )
-
-  app.get(
-    '/',
-    {
-      config: { access: 'public' },
-      schema: {
-        tags: ['system'],
-        summary: 'Start page',
-        description: 'Redirects to the API documentation at /docs.',
-        response: { 302: z.null().meta({ description: 'Found: Location is /docs' }) },
-      },
-    },
-    async (_request, reply) => reply.redirect('/docs', 302),
   )
 }

@@ -354,6 +354,27 @@ export const ListQuery = z
   .superRefine(radiusTogether)
 export type ListQuery = z.infer<typeof ListQuery>
 
+/**
+ * Requirements a survivor cannot meet (no court order, no ID card): comma-separated, repeated, or both. Sorted and
+ * without repeats, so that the same filter in any order is the same query shape (nearest-json.ts's statement cache).
+ */
+const NotRequiring = z
+  .union([z.string(), z.array(z.string()).max(10)])
+  .transform((value, ctx) => {
+    const words = (Array.isArray(value) ? value : [value]).flatMap((v) => v.split(',')).map((w) => w.trim())
+    const unknown = words.filter((w) => !(Requirement.options as string[]).includes(w))
+    if (unknown.length) {
+      ctx.addIssue({ code: 'custom', message: `not_requiring takes ${Requirement.options.join(', ')}; not ${unknown.map((w) => JSON.stringify(w)).join(', ')}` })
+      return z.NEVER
+    }
+    return [...new Set(words as z.infer<typeof Requirement>[])].sort()
+  })
+  .meta({
+    description:
+      'Only providers whose eligibility requires none of these (comma-separated or repeated): e.g. court_order,formal_identification for a survivor without a court order or an ID card',
+    example: 'court_order,formal_identification',
+  })
+
 export const NearestQuery = z.strictObject({
   lat: Lat,
   lon: Lon,
@@ -363,6 +384,7 @@ export const NearestQuery = z.strictObject({
   gender: Gender.optional().meta({ description: 'Only providers that serve this gender' }),
   age: z.coerce.number().int().min(0).max(150).optional().meta({ description: 'Only providers that serve this age', example: 17 }),
   cost: Cost.optional(),
+  not_requiring: NotRequiring.optional(),
   kind: ProviderKind.optional(),
   status: ProviderStatus.default('active'),
   mou_status: MouStatusParam.optional(),

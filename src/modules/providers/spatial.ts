@@ -6,7 +6,9 @@ import type { BBox } from '../../lib/geo.js'
 import { insideShownEnvelope, withinShownDistance, type Viewer } from '../../lib/location-visibility.js'
 import { pointSql, type Bound, type BoundPoint } from '../../lib/point.js'
 import { mouStatusFilter } from '../mous/repo.js'
-import { CATEGORIES, type NearestQuery, type ProviderStatus } from './schemas.js'
+import { CATEGORIES, Requirement, type NearestQuery, type ProviderStatus } from './schemas.js'
+
+const REQUIREMENTS = Requirement.options
 
 // The nearest query and the bulk insert read the shared point builder under this name.
 export const point = pointSql
@@ -34,6 +36,11 @@ export const intersectsBBox = (b: BBox, viewer: Viewer) =>
 const categoryLiteral = (c: string) => {
   if (!CATEGORIES.includes(c as (typeof CATEGORIES)[number])) throw new Error(`not a category: ${c}`)
   return sql.raw(`'{${c}}'::text[]`)
+}
+/** Requirements as a text[] literal, each checked against the enum: the filter's values are part of the query shape anyway. */
+const requirementsLiteral = (rs: readonly string[]) => {
+  for (const r of rs) if (!(REQUIREMENTS as readonly string[]).includes(r)) throw new Error(`not a requirement: ${r}`)
+  return sql.raw(`'{${rs.join(',')}}'::text[]`)
 }
 const statusLiteral = (s: ProviderStatus) => {
   if (!['active', 'suspended', 'closed'].includes(s)) throw new Error(`not a status: ${s}`)
@@ -97,6 +104,8 @@ export function nearestSql(q: NearestQuery, select: SQL, viewer: Viewer, bound: 
     filters.push(sql`(p.min_age IS NULL OR p.min_age <= ${bound.age}::int) AND (p.max_age IS NULL OR ${bound.age}::int <= p.max_age)`)
   }
   if (q.cost) filters.push(sql`p.cost = ${q.cost}::text`)
+  // A post-filter on the KNN scan like gender and age: none of the requirements the survivor cannot meet.
+  if (q.not_requiring?.length) filters.push(sql`NOT (p.requires && ${requirementsLiteral(q.not_requiring)})`)
   if (q.kind) filters.push(sql`p.kind = ${q.kind}::text`)
   if (q.mou_status) filters.push(mouStatusFilter(sql`p.id`, q.mou_status, q.category))
   return sql`
