@@ -52,6 +52,14 @@ export function shownPoint(alias: string, viewer: Viewer): SQL {
     WHEN ${col(alias, 'location_visibility')} = 'approximate' THEN ${approximatePoint(col(alias, 'area_pcodes'))} END)`
 }
 
+/**
+ * The point shown for provider row `alias` in Web Mercator (EPSG:3857), as map tiles place it; NULL when none may
+ * be shown. Select it only for rows that insideShownEnvelope admits for the tile (a tile is a box filter).
+ */
+export function shownMercatorPoint(alias: string, viewer: Viewer): SQL {
+  return sql`ST_Transform(${shownPoint(alias, viewer)}, 3857)`
+}
+
 /** The address shown for provider row `alias`: none when its location is masked. */
 export function shownAddress(alias: string, viewer: Viewer): SQL<string | null> {
   if (viewer.exact === 'all') return sql<string | null>`${col(alias, 'address')}`
