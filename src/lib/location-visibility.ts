@@ -52,14 +52,6 @@ export function shownPoint(alias: string, viewer: Viewer): SQL {
     WHEN ${col(alias, 'location_visibility')} = 'approximate' THEN ${approximatePoint(col(alias, 'area_pcodes'))} END)`
 }
 
-/**
- * The point shown for provider row `alias` in Web Mercator (EPSG:3857), as map tiles place it; NULL when none may
- * be shown. Select it only for rows that insideShownEnvelope admits for the tile (a tile is a box filter).
- */
-export function shownMercatorPoint(alias: string, viewer: Viewer): SQL {
-  return sql`ST_Transform(${shownPoint(alias, viewer)}, 3857)`
-}
-
 /** The address shown for provider row `alias`: none when its location is masked. */
 export function shownAddress(alias: string, viewer: Viewer): SQL<string | null> {
   if (viewer.exact === 'all') return sql<string | null>`${col(alias, 'address')}`
@@ -110,6 +102,21 @@ export function insideShownEnvelope(alias: string, viewer: Viewer, envelope: SQL
     OR (${col(alias, 'location_visibility')} = 'approximate' AND NOT ${seesExact(alias, viewer)}
         AND ${col(alias, 'area_pcodes')} && ARRAY(SELECT vis_b.pcode FROM areas vis_b WHERE ST_Intersects(vis_b.rep_point, ${envelope}))
         AND ST_Intersects(${approximatePoint(col(alias, 'area_pcodes'))}, ${envelope})))`
+}
+
+/**
+ * Boolean: provider row `alias` may lie inside `envelope` (geometry, SRID 4326) as the caller sees it. The
+ * index-usable half of insideShownEnvelope, for a statement that works out every admitted row's shownPoint anyway
+ * (map tiles): it must keep only the rows whose shown point intersects the envelope, and so computes an
+ * approximate point once per row instead of once to filter and once to show. Like insideShownEnvelope it never
+ * tests the real point of a row the caller may not see exactly.
+ */
+export function mayBeInsideShownEnvelope(alias: string, viewer: Viewer, envelope: SQL): SQL<boolean> {
+  const real = sql<boolean>`ST_Intersects(${col(alias, 'location')}, ${envelope})`
+  if (viewer.exact === 'all') return real
+  return sql<boolean>`((${seesExact(alias, viewer)} AND ${real})
+    OR (${col(alias, 'location_visibility')} = 'approximate' AND NOT ${seesExact(alias, viewer)}
+        AND ${col(alias, 'area_pcodes')} && ARRAY(SELECT vis_b.pcode FROM areas vis_b WHERE ST_Intersects(vis_b.rep_point, ${envelope}))))`
 }
 
 /**

@@ -620,7 +620,7 @@ async function ask(app: FastifyInstance, variant: Variant, headers: Record<strin
   return pages
 }
 
-const TILE_ZOOMS = [10, 12, 14, 16, 18, 22]
+const TILE_ZOOMS = [11, 12, 14, 16, 18, 22]
 
 /**
  * A vector tile as the detector reads answers: its features decoded with @mapbox/vector-tile, their tile

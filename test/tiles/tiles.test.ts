@@ -135,7 +135,7 @@ t.test('providers: the same providers at the same points as GET /v1/providers?bb
   const admin = await keyFor(db, 'admin')
   callers.push(['admin', { authorization: admin.authorization }])
 
-  for (const z of [10, 11, 12, 13, 14]) {
+  for (const z of [11, 12, 13, 14, 15]) {
     const tile = tileOf(23.79, 90.41, z)
     const box = tileBox(tile, true)
     for (const [who, headers] of callers) {
@@ -159,7 +159,7 @@ t.test('providers: the same providers at the same points as GET /v1/providers?bb
         t.same(fields, { name: p.name, categories: p.categories.join(','), kind: p.kind, status: p.status, location_masked: p.location_masked, location_visibility: p.location_visibility })
       }
       t.same(off, [], `zoom ${z}, ${who}: each at the point the API shows, within a tile unit`)
-      if (z === 10) t.ok(features.length > 0, `zoom ${z}, ${who}: the tile is not empty`)
+      if (z === 11) t.ok(features.length > 0, `zoom ${z}, ${who}: the tile is not empty`)
     }
   }
 })
@@ -183,7 +183,7 @@ t.test('masking: an approximate shelter only at its area point, a hidden one now
   }
   const near = (p: [number, number], q: { lat: number; lon: number }, tile: Tile) => Math.abs(p[0] - q.lon) <= unitDeg(tile) && Math.abs(p[1] - q.lat) <= unitDeg(tile)
 
-  for (const z of [10, 12, 14, 16, 22]) {
+  for (const z of [11, 12, 14, 16, 22]) {
     for (const [who, headers] of [['anonymous', {}], ['viewer', { authorization: viewer.authorization }]] as const) {
       const atReal = await findIn(approx, z, headers)
       const a = atReal.features.find((f) => f.properties.id === approxId)
@@ -220,8 +220,8 @@ t.test('empty tiles, providers below their minzoom, ETag and 304, Cache-Control'
     t.equal(res.statusCode, 204, `${layer}: an empty tile is a 204`)
     t.equal(res.body, '')
   }
-  const low = await app.inject({ url: tileUrl('providers', tileOf(23.81, 90.41, 9)) })
-  t.equal(low.statusCode, 204, 'providers below zoom 10 answer 204')
+  const low = await app.inject({ url: tileUrl('providers', tileOf(23.81, 90.41, 10)) })
+  t.equal(low.statusCode, 204, 'providers below zoom 11 answer 204')
 
   for (const [layer, z, maxAge] of [['areas', 8, 3600], ['providers', 13, 60]] as const) {
     const url = tileUrl(layer, tileOf(23.81, 90.41, z))
@@ -283,7 +283,7 @@ t.test('TileJSON: a valid 3.0.0 document whose URL template serves the tiles', a
     const doc = res.json()
     t.equal(doc.tilejson, '3.0.0')
     t.same(doc.tiles, [`http://maps.example.org:8080/v1/tiles/${layer}/{z}/{x}/{y}.mvt`])
-    t.equal(doc.minzoom, layer === 'areas' ? 0 : 10)
+    t.equal(doc.minzoom, layer === 'areas' ? 0 : 11)
     t.equal(doc.maxzoom, 16)
     // Bounds of the areas loaded: the two level-1 boxes.
     t.same(doc.bounds, [89.5, 11.4, 105.1, 24.5])

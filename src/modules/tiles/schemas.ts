@@ -12,11 +12,13 @@ export const MAX_ZOOM = 22
 /** The zoom TileJSON announces as maxzoom: beyond it clients scale the zoom-16 tiles (ST_AsMVTGeom's 4096 units are 15 cm there). */
 export const TILEJSON_MAX_ZOOM = 16
 /**
- * Providers are served from this zoom on. Below it one tile covers more than half a degree and, over a city, holds
- * thousands of providers, each of whose shown point is worked out for the caller (masking): a zoom-9 tile over
- * Dhaka with 100,000 providers took 110 ms, a zoom-10 one 17 ms. Lower zooms answer 204; TileJSON says minzoom.
+ * Providers are served from this zoom on. Below it one tile covers more than a third of a degree and, over a city,
+ * holds thousands of providers, each of whose shown point is worked out for the caller: with the real Bangladesh
+ * boundaries and 100,000 providers (bench/tiles.ts), the zoom-10 tile over Dhaka holds 4,400 of them (400 kB) and took
+ * 3-4 times as long as the zoom-11 one (1,900, 170 kB), which is already more than a phone on a poor connection
+ * should load for a map. Lower zooms answer 204; TileJSON says minzoom.
  */
-export const PROVIDERS_MIN_ZOOM = 10
+export const PROVIDERS_MIN_ZOOM = 11
 
 /** A tile coordinate: digits only (no sign, exponent or blank, which z.coerce would take), at most 7 of them. */
 const TileIndex = (name: string, description: string, example: string) =>

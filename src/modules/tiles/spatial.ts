@@ -1,7 +1,7 @@
 // The SQL of the map tiles: one statement per tile, ST_AsMVT over rows that the GiST indexes find inside the tile.
 // Where a provider is shown, and whether it lies in a tile, is decided by lib/location-visibility.ts.
 import { sql, type SQL } from 'drizzle-orm'
-import { insideShownEnvelope, locationMasked, shownMercatorPoint, type Viewer } from '../../lib/location-visibility.js'
+import { locationMasked, mayBeInsideShownEnvelope, shownPoint, type Viewer } from '../../lib/location-visibility.js'
 
 /** Tile units per side, and the margin (in those units) each tile carries beyond its edge. */
 export const EXTENT = 4096
@@ -34,6 +34,8 @@ const int = (n: number) => {
  * meridians and parallels to straight lines, so the transformed envelope is exactly the tile's lon/lat box (unlike
  * a projection where the edges would bend and a box filter would cut features off).
  */
+// Used as a NOT MATERIALIZED CTE: inlined, the envelopes are constants to the planner, so the masking subquery over
+// areas runs once per statement (an InitPlan), not once per provider.
 const envelopes = (t: TileAddress) => sql`
   SELECT ST_TileEnvelope(${t.z}::int, ${t.x}::int, ${t.y}::int) AS e3857,
          ST_Transform(ST_TileEnvelope(${t.z}::int, ${t.x}::int, ${t.y}::int, margin => ${BUFFER / EXTENT}::float8), 4326) AS e4326`
@@ -68,7 +70,7 @@ export function areasTileSql(t: TileAddress): SQL {
   const labels = sql`SELECT ${AREA_FIELDS}, ${mvtGeom(sql`ST_Transform(a.rep_point, 3857)`)} AS geom
     FROM areas a, tile WHERE a.rep_point && tile.e4326 AND ${shownLevel(t.z)}`
   return sql`
-    WITH tile AS (${envelopes(t)}),
+    WITH tile AS NOT MATERIALIZED (${envelopes(t)}),
     outlines AS (${outlines}),
     labels AS (${labels})
     SELECT coalesce((SELECT ST_AsMVT(o, 'areas', ${int(EXTENT)}, 'geom') FROM outlines o WHERE o.geom IS NOT NULL), ''::bytea)
@@ -77,20 +79,27 @@ export function areasTileSql(t: TileAddress): SQL {
 
 /**
  * The providers tile: every provider the caller is shown inside the tile and its margin, at the point shown
- * (location-visibility.ts). The box filter is insideShownEnvelope's: a masked provider is in a tile by its
- * approximate point only, so tiles cannot be used to narrow down its real one.
+ * (location-visibility.ts). The box filter is the caller's: the index finds the candidates (mayBeInsideShownEnvelope),
+ * then each one's shown point, worked out once (MATERIALIZED keeps PostgreSQL from working it out again for the
+ * output), must lie in the tile. A masked provider is so in a tile by its approximate point only, and tiles cannot be
+ * used to narrow down its real one. ST_AsMVT leaves out a row whose geometry is NULL.
  */
 export function providersTileSql(t: TileAddress, viewer: Viewer): SQL {
   return sql`
-    WITH tile AS (${envelopes(t)}),
-    shown AS (
+    WITH tile AS NOT MATERIALIZED (${envelopes(t)}),
+    candidates AS MATERIALIZED (
       SELECT p.id::text AS id, p.name, array_to_string(p.categories, ',') AS categories, p.kind, p.status,
-             p.location_visibility, ${locationMasked('p', viewer)} AS location_masked,
-             ${mvtGeom(shownMercatorPoint('p', viewer))} AS geom
+             p.location_visibility, ${locationMasked('p', viewer)} AS location_masked, ${shownPoint('p', viewer)} AS shown
       FROM providers p, tile
-      WHERE ${insideShownEnvelope('p', viewer, sql`tile.e4326`)}
+      WHERE ${mayBeInsideShownEnvelope('p', viewer, sql`tile.e4326`)}
+    ),
+    shown AS (
+      SELECT c.id, c.name, c.categories, c.kind, c.status, c.location_visibility, c.location_masked,
+             ${mvtGeom(sql`ST_Transform(c.shown, 3857)`)} AS geom
+      FROM candidates c, tile
+      WHERE ST_Intersects(c.shown, tile.e4326)
     )
-    SELECT coalesce((SELECT ST_AsMVT(s, 'providers', ${int(EXTENT)}, 'geom') FROM shown s WHERE s.geom IS NOT NULL), ''::bytea) AS tile`
+    SELECT coalesce((SELECT ST_AsMVT(s, 'providers', ${int(EXTENT)}, 'geom') FROM shown s), ''::bytea) AS tile`
 }
 
 /**
