@@ -14,7 +14,7 @@ import { sql } from 'drizzle-orm'
 import { PROJECT_ROOT } from '../src/db/database.js'
 import { DEMO_ORGANISATION_ID, keysRepo } from '../src/modules/access/keys.js'
 import { importAreas } from '../src/modules/areas/import.js'
-import { providersTileSql } from '../src/modules/tiles/spatial.js'
+import { providersTileSql, tileStatementSettings } from '../src/modules/tiles/spatial.js'
 import { accepts, freePort } from '../test/helpers/server.js'
 import { BGD_LOADS, BOUNDARIES, missingBoundaries } from './bgd-boundaries.js'
 import { scratchDatabase } from './scratch.js'
@@ -89,6 +89,70 @@ async function startSetu(env: Record<string, string>) {
   }
 }
 
+/** The plans of the providers tile over Dhaka's centre at zoom z, masked and not, as the route runs it. */
+async function explain(z: number) {
+  for (const viewer of [{ exact: 'none' }, { exact: 'all' }] as const) {
+    const { rows } = await db.transaction(async (tx) => {
+      await tx.execute(tileStatementSettings)
+      return tx.execute<{ 'QUERY PLAN': string }>(sql`EXPLAIN (ANALYZE, BUFFERS) ${providersTileSql({ z, ...tileOf(DHAKA.lat, DHAKA.lon, z) }, viewer)}`)
+    })
+    console.log(`\nviewer ${JSON.stringify(viewer)}, zoom ${z}:\n${rows.map((r) => r['QUERY PLAN']).join('\n')}`)
+  }
+  console.log(`load average at end: ${load()}`)
+}
+
+/** Every tile of the view at each zoom, each layer and caller, ROUNDS times after a warm-up pass; prints the table. */
+async function measure(base: string, adminKey: string) {
+  const callers: Array<{ label: string; layer: 'areas' | 'providers'; headers: Record<string, string> }> = [
+    { label: 'areas', layer: 'areas', headers: {} },
+    { label: 'providers, anonymous', layer: 'providers', headers: {} },
+    { label: 'providers, admin', layer: 'providers', headers: { authorization: `Bearer ${adminKey}` } },
+  ]
+  type Sample = { ms: number; bytes: number; status: number }
+  const samples = new Map<string, Sample[]>()
+  const ask = async (url: string, headers: Record<string, string>): Promise<Sample> => {
+    const start = performance.now()
+    const res = await fetch(url, { headers })
+    const bytes = (await res.arrayBuffer()).byteLength
+    if (res.status !== 200 && res.status !== 204) throw new Error(`${url}: ${res.status}`)
+    return { ms: performance.now() - start, bytes, status: res.status }
+  }
+  // Warm-up: every tile once (PostgreSQL's caches, the server's pool and compiled routes).
+  for (const z of ZOOMS) for (const c of callers) for (const t of viewOf(z)) await ask(`${base}/v1/tiles/${c.layer}/${t}.mvt`, c.headers)
+  const loads: string[] = []
+  for (let round = 0; round < ROUNDS; round++) {
+    for (const z of ZOOMS) {
+      for (const c of callers) {
+        const key = `${c.label} ${z}`
+        const list = samples.get(key) ?? []
+        for (const t of viewOf(z)) list.push(await ask(`${base}/v1/tiles/${c.layer}/${t}.mvt`, c.headers))
+        samples.set(key, list)
+      }
+    }
+    loads.push(load())
+  }
+
+  console.log(`\n${ROUNDS} rounds of 9 tiles per zoom and layer; load average after each round: ${loads.join(' | ')}`)
+  console.log("milliseconds per tile over the 9 tiles, median / p95; then the tile over Dhaka's centre: fastest of the rounds (least disturbed by other load) and its size\n")
+  const header = ['zoom', ...callers.map((c) => c.label)]
+  console.log(`| ${header.join(' | ')} |`)
+  console.log(`|${header.map(() => '---').join('|')}|`)
+  for (const z of ZOOMS) {
+    const cells = callers.map((c) => {
+      const list = samples.get(`${c.label} ${z}`)!
+      const ms = list.map((s) => s.ms)
+      // viewOf lists the centre tile fifth.
+      const centre = list.filter((_, i) => i % 9 === 4)
+      const size = centre[0].status === 204 ? '204' : `${(centre[0].bytes / 1024).toFixed(0)} kB`
+      return `${quantile(ms, 0.5).toFixed(1)} / ${quantile(ms, 0.95).toFixed(1)}; ${Math.min(...centre.map((s) => s.ms)).toFixed(1)} (${size})`
+    })
+    console.log(`| ${z} | ${cells.join(' | ')} |`)
+  }
+  const over = [...samples].filter(([, list]) => quantile(list.map((s) => s.ms), 0.5) >= 50).map(([k]) => k)
+  console.log(over.length ? `\nmedian at or over 50 ms: ${over.join(', ')}` : '\nevery median under 50 ms')
+  console.log(`load average at end: ${load()}`)
+}
+
 const database = await scratchDatabase()
 const db = database.db
 let server: Awaited<ReturnType<typeof startSetu>> | undefined
@@ -135,68 +199,10 @@ try {
            (SELECT count(*) FROM providers WHERE ST_DWithin(location::geography, ST_MakePoint(${DHAKA.lon}, ${DHAKA.lat})::geography, 10000))::int AS near`)
   console.log(`loaded ${counts[0].p.toLocaleString('en')} providers (${counts[0].near.toLocaleString('en')} within 10 km of Dhaka's centre) in ${seconds(t1).toFixed(1)} s`)
   const admin = await keysRepo(db).createKey({ organisationId: DEMO_ORGANISATION_ID, role: 'admin' })
-  if (values.explain) {
-    const z = Number(values.zoom)
-    for (const viewer of [{ exact: 'none' }, { exact: 'all' }] as const) {
-      const { rows } = await db.transaction(async (tx) => {
-        // As the route runs it: without JIT.
-        await tx.execute(sql`SET LOCAL jit = off`)
-        return tx.execute<{ 'QUERY PLAN': string }>(sql`EXPLAIN (ANALYZE, BUFFERS) ${providersTileSql({ z, ...tileOf(DHAKA.lat, DHAKA.lon, z) }, viewer)}`)
-      })
-      console.log(`\nviewer ${JSON.stringify(viewer)}, zoom ${z}:\n${rows.map((r) => r['QUERY PLAN']).join('\n')}`)
-    }
-    console.log(`load average at end: ${load()}`)
-    process.exitCode = 0
-  } else {
-
-  server = await startSetu({ DATABASE_URL: database.url, TIME_ZONE: 'UTC' })
-  const callers: Array<{ label: string; layer: 'areas' | 'providers'; headers: Record<string, string> }> = [
-    { label: 'areas', layer: 'areas', headers: {} },
-    { label: 'providers, anonymous', layer: 'providers', headers: {} },
-    { label: 'providers, admin', layer: 'providers', headers: { authorization: `Bearer ${admin.key}` } },
-  ]
-  type Sample = { ms: number; bytes: number; status: number }
-  const samples = new Map<string, Sample[]>()
-  const ask = async (url: string, headers: Record<string, string>): Promise<Sample> => {
-    const start = performance.now()
-    const res = await fetch(url, { headers })
-    const bytes = (await res.arrayBuffer()).byteLength
-    if (res.status !== 200 && res.status !== 204) throw new Error(`${url}: ${res.status}`)
-    return { ms: performance.now() - start, bytes, status: res.status }
-  }
-  // Warm-up: every tile once (PostgreSQL's caches, the server's pool and compiled routes).
-  for (const z of ZOOMS) for (const c of callers) for (const t of viewOf(z)) await ask(`${server.base}/v1/tiles/${c.layer}/${t}.mvt`, c.headers)
-  const loads: string[] = []
-  for (let round = 0; round < ROUNDS; round++) {
-    for (const z of ZOOMS) {
-      for (const c of callers) {
-        const key = `${c.label} ${z}`
-        const list = samples.get(key) ?? []
-        for (const t of viewOf(z)) list.push(await ask(`${server.base}/v1/tiles/${c.layer}/${t}.mvt`, c.headers))
-        samples.set(key, list)
-      }
-    }
-    loads.push(load())
-  }
-
-  console.log(`\n${ROUNDS} rounds of 9 tiles per zoom and layer; load average after each round: ${loads.join(' | ')}`)
-  console.log('milliseconds per tile over the 9 tiles, median / p95; then the tile over Dhaka\'s centre: fastest of the rounds (least disturbed by other load) and its size\n')
-  const header = ['zoom', ...callers.map((c) => c.label)]
-  console.log(`| ${header.join(' | ')} |`)
-  console.log(`|${header.map(() => '---').join('|')}|`)
-  for (const z of ZOOMS) {
-    const cells = callers.map((c) => {
-      const list = samples.get(`${c.label} ${z}`)!
-      const ms = list.map((s) => s.ms)
-      const centre = list.filter((_, i) => i % 9 === 4)
-      const kb = centre[0].bytes / 1024
-      return `${quantile(ms, 0.5).toFixed(1)} / ${quantile(ms, 0.95).toFixed(1)}; ${Math.min(...centre.map((s) => s.ms)).toFixed(1)} (${centre[0].status === 204 ? '204' : `${kb.toFixed(0)} kB`})`
-    })
-    console.log(`| ${z} | ${cells.join(' | ')} |`)
-  }
-  const over = [...samples].filter(([, list]) => quantile(list.map((s) => s.ms), 0.5) >= 50).map(([k]) => k)
-  console.log(over.length ? `\nmedian at or over 50 ms: ${over.join(', ')}` : '\nevery median under 50 ms')
-  console.log(`load average at end: ${load()}`)
+  if (values.explain) await explain(Number(values.zoom))
+  else {
+    server = await startSetu({ DATABASE_URL: database.url, TIME_ZONE: 'UTC' })
+    await measure(server.base, admin.key)
   }
 } finally {
   await server?.stop()

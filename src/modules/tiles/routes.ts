@@ -3,7 +3,7 @@
 import { createHash } from 'node:crypto'
 import type { FastifyReply, FastifyRequest } from 'fastify'
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod'
-import { sql, type SQL } from 'drizzle-orm'
+import type { SQL } from 'drizzle-orm'
 import { z } from 'zod'
 import pkg from '../../../package.json' with { type: 'json' }
 import type { Db } from '../../db/client.js'
@@ -21,7 +21,7 @@ import {
   VECTOR_LAYERS,
   type TileLayer,
 } from './schemas.js'
-import { areaBoundsSql, areasTileSql, providersTileSql } from './spatial.js'
+import { areaBoundsSql, areasTileSql, providersTileSql, tileStatementSettings } from './spatial.js'
 
 const tags = ['tiles']
 
@@ -44,14 +44,10 @@ function matches(ifNoneMatch: string | undefined, etag: string): boolean {
   return ifNoneMatch.split(',').some((tag) => tag.trim().replace(/^W\//, '') === etag)
 }
 
-/**
- * Runs a tile's statement without JIT compilation and parallel workers: PostgreSQL costs the masked providers query
- * (a subplan per approximate row) high enough to compile it (15-20 ms on every tile, saving nothing on a few thousand
- * rows) and to start a worker for it (the zoom-12 tile over Dhaka took 45 ms with one, 9 ms without).
- */
+/** A tile's bytes: its statement run in a transaction of its own settings (tileStatementSettings). */
 async function tileBytes(db: Db, statement: SQL): Promise<Buffer> {
   return db.transaction(async (tx) => {
-    await tx.execute(sql`SELECT set_config('jit', 'off', true), set_config('max_parallel_workers_per_gather', '0', true)`)
+    await tx.execute(tileStatementSettings)
     const { rows } = await tx.execute<{ tile: Buffer | null }>(statement)
     return rows[0]?.tile ?? Buffer.alloc(0)
   })
