@@ -107,6 +107,27 @@ t.test('areas are generalised at low zoom and exact at high zoom', async (t) => 
   t.ok(teeth > 5 && high >= teeth, `zoom 14: the ${teeth} vertices of the teeth in the tile are kept (${high} vertices)`)
 })
 
+t.test('an area moved, renamed or deleted is drawn so at once (the generalised bands follow every write)', async (t) => {
+  const { app, db } = await setUp(t)
+  const outline = async (z: number, at: { lat: number; lon: number }) => {
+    const tile = tileOf(at.lat, at.lon, z)
+    const res = await app.inject({ url: tileUrl('areas', tile) })
+    if (res.statusCode === 204) return undefined
+    const f = decodeTile(res.rawPayload, tile).find((f) => f.layer === 'areas' && f.properties.pcode === 'BD3029')
+    return f && { name: f.properties.name_en, west: Math.min(...f.points.map((p) => p[0])), unit: unitDeg(tile) }
+  }
+  // Faridpur [89.5, 23, 90, 23.5] moves 0.2° west and is renamed.
+  t.match(await outline(6, { lat: 23.25, lon: 89.75 }), { name: 'Faridpur' })
+  await db.execute(sql`UPDATE areas SET name_en = 'Faridpur Sadar', geom = ST_Multi(ST_MakeEnvelope(89.3, 23, 90, 23.5, 4326)) WHERE pcode = 'BD3029'`)
+  for (const z of [6, 8, 12, 15]) {
+    const drawn = await outline(z, { lat: 23.25, lon: 89.301 })
+    t.equal(drawn?.name, 'Faridpur Sadar', `zoom ${z}: the new name`)
+    t.ok(drawn && Math.abs(drawn.west - 89.3) <= 2 * drawn.unit, `zoom ${z}: the new western edge (${drawn?.west})`)
+  }
+  await db.execute(sql`DELETE FROM areas WHERE pcode = 'BD3029'`)
+  for (const z of [6, 12, 15]) t.equal(await outline(z, { lat: 23.25, lon: 89.35 }), undefined, `zoom ${z}: gone once deleted`)
+})
+
 t.test('providers: the same providers at the same points as GET /v1/providers?bbox=, for each caller', async (t) => {
   const { app, db } = await setUp(t)
   const editorOwn = await keyFor(db, 'editor', { organisation: 'org-shelters' })
