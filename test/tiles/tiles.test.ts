@@ -241,6 +241,14 @@ t.test('empty tiles, providers below their minzoom, ETag and 304, Cache-Control'
     t.equal(res.statusCode, 204, `${layer}: an empty tile is a 204`)
     t.equal(res.body, '')
   }
+  // The corners of the tile pyramid: the whole world at zoom 0, and the first and last tiles at zoom 22, whose margins
+  // reach past the antimeridian and the poles of Web Mercator.
+  t.equal((await app.inject({ url: '/v1/tiles/areas/0/0/0.mvt' })).statusCode, 200, 'the world tile holds the areas')
+  for (const corner of ['22/0/0', '22/4194303/4194303', '22/0/4194303', '1/1/1']) {
+    for (const layer of ['areas', 'providers']) {
+      t.equal((await app.inject({ url: `/v1/tiles/${layer}/${corner}.mvt` })).statusCode, 204, `${layer} ${corner}: empty`)
+    }
+  }
   const low = await app.inject({ url: tileUrl('providers', tileOf(23.81, 90.41, 10)) })
   t.equal(low.statusCode, 204, 'providers below zoom 11 answer 204')
 

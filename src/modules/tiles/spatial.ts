@@ -40,10 +40,10 @@ const int = (n: number) => {
 /**
  * The tile in Web Mercator, and the same tile with its margin in WGS 84 for the index filters. Web Mercator maps
  * meridians and parallels to straight lines, so the transformed envelope is exactly the tile's lon/lat box (unlike
- * a projection where the edges would bend and a box filter would cut features off).
+ * a projection where the edges would bend and a box filter would cut features off). Used as a NOT MATERIALIZED CTE:
+ * inlined, the envelopes are constants to the planner, so the masking subquery over areas runs once per statement
+ * (an InitPlan), not once per provider as it did when the CTE, referenced twice, was materialised.
  */
-// Used as a NOT MATERIALIZED CTE: inlined, the envelopes are constants to the planner, so the masking subquery over
-// areas runs once per statement (an InitPlan), not once per provider.
 const envelopes = (t: TileAddress) => sql`
   SELECT ST_TileEnvelope(${t.z}::int, ${t.x}::int, ${t.y}::int) AS e3857,
          ST_Transform(ST_TileEnvelope(${t.z}::int, ${t.x}::int, ${t.y}::int, margin => ${BUFFER / EXTENT}::float8), 4326) AS e4326`
@@ -64,7 +64,8 @@ const AREA_FIELDS = sql`a.pcode, a.name_en, a.name_local, a.country::text AS cou
  * The areas tile: layer `areas` (the outlines, generalised for the zoom, clipped to the tile and its margin) and
  * layer `area_labels` (each of those areas' representative point inside the tile). Polygons are cut to the
  * margin in WGS 84 first, so that only the part near the tile is projected. Both layers in one bytea (a tile is a
- * sequence of layers); empty when the tile holds nothing.
+ * sequence of layers); empty when the tile holds nothing. ST_AsMVT leaves out a row whose geometry is NULL (an
+ * outline that ST_AsMVTGeom reduced to nothing), so no filter computes it a second time.
  */
 export function areasTileSql(t: TileAddress): SQL {
   const band = generalisedBand(t.z)
@@ -81,8 +82,8 @@ export function areasTileSql(t: TileAddress): SQL {
     WITH tile AS NOT MATERIALIZED (${envelopes(t)}),
     outlines AS (${outlines}),
     labels AS (${labels})
-    SELECT coalesce((SELECT ST_AsMVT(o, 'areas', ${int(EXTENT)}, 'geom') FROM outlines o WHERE o.geom IS NOT NULL), ''::bytea)
-        || coalesce((SELECT ST_AsMVT(l, 'area_labels', ${int(EXTENT)}, 'geom') FROM labels l WHERE l.geom IS NOT NULL), ''::bytea) AS tile`
+    SELECT coalesce((SELECT ST_AsMVT(o, 'areas', ${int(EXTENT)}, 'geom') FROM outlines o), ''::bytea)
+        || coalesce((SELECT ST_AsMVT(l, 'area_labels', ${int(EXTENT)}, 'geom') FROM labels l), ''::bytea) AS tile`
 }
 
 /**
