@@ -10,7 +10,7 @@
 // Usage: npx tsx scripts/generate-seeds.ts
 import { readFileSync, writeFileSync } from 'node:fs'
 import path from 'node:path'
-import { sql } from 'drizzle-orm'
+import { sql, type SQL } from 'drizzle-orm'
 import { createDb, type Db } from '../src/db/client.js'
 import { PROJECT_ROOT } from '../src/db/database.js'
 import { assertPostgisAvailable } from '../src/db/migrate.js'
@@ -50,10 +50,15 @@ interface Seed { code: string; lat: number; lon: number }
  * of cells (divisions, provinces) come out without slivers.
  */
 async function voronoiCells(db: Db, seeds: Seed[], outline: [number, number][]): Promise<Map<string, string>> {
-  const grid = 10 ** -DECIMALS
   const ring = JSON.stringify({ type: 'Polygon', coordinates: [outline] })
+  return clippedCells(db, seeds, sql`ST_MakeValid(ST_SetSRID(ST_GeomFromGeoJSON(${ring}), 4326))`)
+}
+
+/** Voronoi cells of `seeds` clipped to `clip` (a geometry SQL expression), snapped, as GeoJSON by seed code. */
+async function clippedCells(db: Db, seeds: Seed[], clip: SQL): Promise<Map<string, string>> {
+  const grid = 10 ** -DECIMALS
   const { rows } = await db.execute<{ code: string; geojson: string }>(sql`
-    WITH outline AS (SELECT ST_MakeValid(ST_SetSRID(ST_GeomFromGeoJSON(${ring}), 4326)) AS g),
+    WITH outline AS (SELECT ${clip} AS g),
     seeds AS (
       SELECT code, ST_SetSRID(ST_MakePoint(lon, lat), 4326) AS pt
       FROM unnest(${sql.param(seeds.map((s) => s.code))}::text[], ${sql.param(seeds.map((s) => s.lat))}::float8[],
@@ -66,6 +71,8 @@ async function voronoiCells(db: Db, seeds: Seed[], outline: [number, number][]):
     FROM seeds s JOIN cells c ON ST_Contains(c.cell, s.pt) CROSS JOIN outline o
     ORDER BY s.code`)
   if (rows.length !== seeds.length) throw new Error(`expected ${seeds.length} Voronoi cells, got ${rows.length}`)
+  const empty = rows.filter((r) => (JSON.parse(r.geojson) as { coordinates: unknown[] }).coordinates.length === 0)
+  if (empty.length) throw new Error(`empty cells: ${empty.map((r) => r.code).join(', ')}`)
   return new Map(rows.map((r) => [r.code, r.geojson]))
 }
 
@@ -207,26 +214,8 @@ async function placeInside(db: Db, seeds: Seed[], parentGeojson: string): Promis
 }
 
 /** One polygon per seed: its Voronoi cell clipped to a generated parent polygon, snapped to the output grid. */
-async function cellsWithin(db: Db, seeds: Seed[], parentGeojson: string): Promise<Map<string, string>> {
-  const grid = 10 ** -DECIMALS
-  const { rows } = await db.execute<{ code: string; geojson: string }>(sql`
-    WITH parent AS (SELECT ST_SetSRID(ST_GeomFromGeoJSON(${parentGeojson}), 4326) AS g),
-    seeds AS (
-      SELECT code, ST_SetSRID(ST_MakePoint(lon, lat), 4326) AS pt
-      FROM unnest(${sql.param(seeds.map((s) => s.code))}::text[], ${sql.param(seeds.map((s) => s.lat))}::float8[],
-                  ${sql.param(seeds.map((s) => s.lon))}::float8[]) AS s(code, lat, lon)),
-    cells AS (
-      SELECT (ST_Dump(ST_VoronoiPolygons(ST_Collect(s.pt), 0, ST_Expand(p.g, 1)))).geom AS cell
-      FROM seeds s CROSS JOIN parent p GROUP BY p.g)
-    SELECT s.code,
-           ST_AsGeoJSON(ST_Multi(ST_CollectionExtract(ST_MakeValid(ST_SnapToGrid(ST_Intersection(c.cell, p.g), ${grid})), 3)), ${DECIMALS}) AS geojson
-    FROM seeds s JOIN cells c ON ST_Contains(c.cell, s.pt) CROSS JOIN parent p
-    ORDER BY s.code`)
-  if (rows.length !== seeds.length) throw new Error(`expected ${seeds.length} Voronoi cells, got ${rows.length}`)
-  const empty = rows.filter((r) => (JSON.parse(r.geojson) as { coordinates: unknown[] }).coordinates.length === 0)
-  if (empty.length) throw new Error(`empty cells: ${empty.map((r) => r.code).join(', ')}`)
-  return new Map(rows.map((r) => [r.code, r.geojson]))
-}
+const cellsWithin = (db: Db, seeds: Seed[], parentGeojson: string) =>
+  clippedCells(db, seeds, sql`ST_SetSRID(ST_GeomFromGeoJSON(${parentGeojson}), 4326)`)
 
 /** A sub-district unit with the point its cell was grown from (inside the cell): where its focal point goes. */
 interface SubUnit { feature: AreaFeature; at: LatLon }

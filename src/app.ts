@@ -45,6 +45,7 @@ import { auditRoutes, providerHistoryRoutes } from './modules/audit/routes.js'
 import { coverageService } from './modules/coverage/service.js'
 import { coverageRoutes } from './modules/coverage/routes.js'
 import { pageRoutes } from './modules/page/routes.js'
+import { tileRoutes } from './modules/tiles/routes.js'
 
 export interface AppDeps {
   db: Db
@@ -145,6 +146,7 @@ export async function buildApp(config: AppConfig, { db, logger, authenticator = 
   await app.register(auditRoutes, { prefix: '/v1/audit', audit })
   await app.register(providerHistoryRoutes, { prefix: '/v1/providers', audit })
   await app.register(coverageRoutes, { prefix: '/v1/coverage', coverage: coverageService(db, { staleMonths: health.staleMonths }) })
+  await app.register(tileRoutes, { prefix: '/v1/tiles', db })
 
   return app
 }

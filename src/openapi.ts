@@ -34,6 +34,8 @@ export const openapiDocument = {
     { name: 'referral-links', description: 'Directed referral links between providers, their basis and their health (computed on read)' },
     { name: 'mous', description: 'Memoranda of understanding that put providers in the referral system, with their status history' },
     { name: 'pathways', description: 'Shortest chains of healthy referral links to a service' },
+    { name: 'analytics', description: 'Coverage by area, summary statistics and directory exports for analysts' },
+    { name: 'tiles', description: 'Mapbox vector tiles of areas and providers, with TileJSON, for MapLibre and QGIS' },
     { name: 'system', description: 'Health and API description' },
     { name: 'access', description: 'Organisations, API keys and the audit trail (admins)' },
   ],

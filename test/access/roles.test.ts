@@ -10,6 +10,7 @@ import type { Db } from '../../src/db/client.js'
 import { buildTestApp, keyFor } from '../helpers/app.js'
 import { conformanceOf, formatViolation } from '../helpers/conformance.js'
 import { insertLink, insertMou } from '../helpers/factories.js'
+import { tileOf, tileUrl } from '../tiles/mvt.js'
 import {
   CALLERS,
   deref,
@@ -367,6 +368,11 @@ const cases: Case[] = [
   { op: 'GET /v1/organisations/{id}', expect: adminOnly(200), request: (c) => get(`/v1/organisations/${c.callers.orgB}`) },
   { op: 'POST /v1/organisations', expect: adminOnly(201), request: (c) => ({ method: 'POST', url: '/v1/organisations', payload: { name: `roles test org ${c.unique()}` } }) },
   { op: 'GET /v1/audit', expect: adminOnly(200), request: () => get('/v1/audit') },
+
+  // Map tiles (issue 10): anyone; what a tile shows of a provider depends on the key (leak-sweep.test.ts).
+  { op: 'GET /v1/tiles/{layer}/{z}/{x}/{y}.mvt', label: 'areas', expect: everyone(200), request: () => get(tileUrl('areas', tileOf(IN_A.lat, IN_A.lon, 8))) },
+  { op: 'GET /v1/tiles/{layer}/{z}/{x}/{y}.mvt', label: 'providers', expect: everyone(200), request: () => get(tileUrl('providers', tileOf(IN_A.lat, IN_A.lon, 12))) },
+  { op: 'GET /v1/tiles/{layer}.json', expect: everyone(200), request: () => get('/v1/tiles/providers.json') },
 
   // Coverage (issue 9): analysts and admins.
   { op: 'GET /v1/coverage', expect: { ...adminOnly(200), analyst: 200 }, request: () => get('/v1/coverage?country=BGD&admin_level=2&parent=BD40') },

@@ -428,6 +428,9 @@ const plans: Record<string, Plan> = {
   'GET /v1/coverage': {
     valid: () => spec({ query: { country: 'BGD', admin_level: '2', parent: 'BD40', category: 'legal', gap_km: '25', simplify: '100', format: 'json' } }),
   },
+  // Issue 10: a zoom-8 tile over Jessore (the fixture's areas), and a TileJSON document.
+  'GET /v1/tiles/{layer}/{z}/{x}/{y}.mvt': { valid: () => spec({ path: { layer: 'areas', z: '8', x: '191', y: '111' } }) },
+  'GET /v1/tiles/{layer}.json': { valid: () => spec({ path: { layer: 'providers' } }) },
   'GET /v1/pathways': {
     valid: (fx) => spec({ query: { from: fx.focal, category: 'legal', max_hops: '3', limit: '5' } }),
     companions: { lat: { from: undefined, lon: '89.2' }, lon: { from: undefined, lat: '23.1' } },

@@ -26,6 +26,8 @@ t.test('the document is valid OpenAPI 3.1 and every operation is documented with
   await SwaggerParser.validate(structuredClone(doc))
   t.equal(doc.openapi, '3.1.0')
   const dereferenced = (await SwaggerParser.dereference(structuredClone(doc))) as unknown as { paths: Record<string, Record<string, Operation>> }
+  // /docs groups operations by tag; an undeclared tag shows without a description.
+  const declaredTags = new Set((doc.tags as { name: string }[]).map((tag) => tag.name))
   let operations = 0
   for (const [route, item] of Object.entries(dereferenced.paths)) {
     for (const method of METHODS) {
@@ -36,6 +38,7 @@ t.test('the document is valid OpenAPI 3.1 and every operation is documented with
       t.ok(op.summary, `${name} has a summary`)
       t.ok(op.description, `${name} has a description`)
       t.ok(op.tags?.length, `${name} has tags`)
+      for (const tag of op.tags ?? []) t.ok(declaredTags.has(tag), `${name}: tag ${tag} is declared with a description`)
       t.ok(hasExample(op), `${name} has examples`)
     }
   }

@@ -25,6 +25,7 @@ export const ApiIndex = z
       keys: Link,
       organisations: Link,
       audit: Link,
+      tiles: Link,
     }),
   })
   .meta({ id: 'ApiIndex' })
@@ -47,6 +48,7 @@ const index: z.infer<typeof ApiIndex> = {
     keys: { href: '/v1/keys', title: 'API keys (admins)' },
     organisations: { href: '/v1/organisations', title: 'Partner organisations (admins)' },
     audit: { href: '/v1/audit', title: 'The audit trail of every write (admins)' },
+    tiles: { href: '/v1/tiles/areas.json', title: 'Map tiles: TileJSON of the areas layer (and /v1/tiles/providers.json)' },
   },
 }
 

@@ -27,7 +27,7 @@ export const coverageRoutes: FastifyPluginAsyncZod<{ coverage: CoverageService }
     {
       config: { access: 'analyst' },
       schema: {
-        tags: ['coverage'],
+        tags: ['analytics'],
         summary: 'Service coverage and gaps by area',
         description:
           'One row per area of admin_level in the country (all of them, also those without any provider; only those ' +
