@@ -25,6 +25,8 @@ const { values } = parseArgs({
     geojson: { type: 'boolean', default: false },
     // Print the coverage statement's plan for every union (EXPLAIN ANALYZE, BUFFERS) and stop.
     explain: { type: 'boolean', default: false },
+    // Leave the scratch database in place (its name is printed), to try queries on it by hand.
+    keep: { type: 'boolean', default: false },
   },
 })
 const N = Number(values.n)
@@ -163,6 +165,7 @@ try {
     await app.close()
   }
 } finally {
-  await database.drop()
+  if (values.keep) console.log(`kept the scratch database ${database.name}`)
+  else await database.drop()
   process.exit(0)
 }

@@ -2,10 +2,11 @@
 // (for the cache), and the topology-keeping polygon simplification of the GeoJSON output.
 import { sql, type SQL } from 'drizzle-orm'
 import type { Executor } from '../../db/client.js'
-import { shownDistance, type Viewer } from '../../lib/location-visibility.js'
+import type { Viewer } from '../../lib/location-visibility.js'
 import { today } from '../../lib/today.js'
 import { CATEGORIES, type Category } from '../../lib/vocabulary.js'
 import { mouEffectiveStatus } from '../mous/repo.js'
+import { categoryLiteral, lookupPoint, nearestFor, PROJECTIONS } from './spatial.js'
 
 export interface CoverageSelection {
   country: 'BGD' | 'KHM'
@@ -30,48 +31,6 @@ export type CoverageRow = {
   /** As the caller is shown it: rounded to whole km when the nearest provider is masked for them. */
   nearest_m: number | null
   gap: boolean
-}
-
-/** A category written into the SQL text (whitelisted), so the planner matches the per-category partial index. */
-function categoryLiteral(c: Category): SQL {
-  if (!CATEGORIES.includes(c)) throw new Error(`not a category: ${c}`)
-  return sql.raw(`'${c}'`)
-}
-
-/**
- * KNN candidates per area and category. `geography <-> geography` (what the GiST index orders by) measures on a
- * sphere, nearest_km on the spheroid; the two differ by under 0.6 % and may swap near ties, so a few candidates
- * are re-ranked by the spheroid distance (as the nearest query does with a wider margin: here it runs 25,000 times).
- */
-const KNN_CANDIDATES = 4
-
-/**
- * The nearest active provider of category `c` to each selected area's representative point, anywhere (across
- * area and country borders): the index-driven inner query reads KNN_CANDIDATES rows off providers_nearest_<c>
- * (its predicate `status = 'active' AND categories @> '{c}'` is written literally so the planner can prove the
- * partial index applies), the spheroid distance re-ranks them. The shown distance goes through the one mask
- * (location-visibility.ts), and `gap` is decided on it: a gap decided on the exact distance would let a caller who
- * may not see it find it by bisecting gap_km.
- */
-function nearestFor(c: Category, viewer: Viewer, gapM: SQL): SQL {
-  const literal = categoryLiteral(c)
-  const shown = shownDistance('nn', viewer, sql`nn.d`)
-  return sql`
-    SELECT sel.pcode, ${literal}::text AS category, ${shown} AS nearest_m,
-           (nn.d IS NULL OR ${shown} > ${gapM}) AS gap
-    FROM sel
-    LEFT JOIN LATERAL (
-      SELECT cand.location_visibility, cand.organisation_id, ST_Distance(cand.geog, sel.here) AS d
-      FROM (
-        SELECT p.location_visibility, p.organisation_id, (p.location::geography) AS geog
-        FROM providers p
-        WHERE p.status = 'active' AND p.categories @> ${sql.raw(`'{${c}}'`)}::text[]
-        ORDER BY (p.location::geography) <-> sel.here
-        LIMIT ${sql.raw(String(KNN_CANDIDATES))}
-      ) cand
-      ORDER BY d
-      LIMIT 1
-    ) nn ON true`
 }
 
 /**
@@ -100,7 +59,7 @@ export function coverageSql(s: CoverageSelection, viewer: Viewer): SQL {
       : sql``
   return sql`
     WITH sel AS MATERIALIZED (
-      SELECT a.pcode, a.name_en, a.name_local, a.parent_pcode, a.admin_level, (a.rep_point::geography) AS here
+      SELECT a.pcode, a.name_en, a.name_local, a.parent_pcode, a.admin_level, ${lookupPoint(s.country, 'a')}
       FROM areas a
       WHERE a.country = ${s.country} AND a.admin_level = ${s.adminLevel}::int ${under}
     ),
@@ -123,7 +82,7 @@ export function coverageSql(s: CoverageSelection, viewer: Viewer): SQL {
     ),
     nearest AS (
       ${sql.join(
-        s.categories.map((c) => nearestFor(c, viewer, gapM)),
+        s.categories.map((c) => nearestFor(s.country, c, viewer, gapM)),
         sql` UNION ALL `,
       )}
     )
@@ -191,7 +150,7 @@ export async function findParent(ex: Executor, pcode: string): Promise<ParentAre
 }
 
 /** A projected CRS in metres for each country (UTM zones 46N and 48N), in which `simplify` tolerances apply. */
-export const METRIC_SRID: Record<'BGD' | 'KHM', number> = { BGD: 32646, KHM: 32648 }
+export const METRIC_SRID: Record<'BGD' | 'KHM', number> = { BGD: PROJECTIONS.BGD.srid, KHM: PROJECTIONS.KHM.srid }
 
 /**
  * GeoJSON geometry text (MultiPolygon, 6 decimals) of each area, simplified to `toleranceM` metres with the
