@@ -35,11 +35,12 @@ export type CoverageRow = {
 
 /**
  * The coverage statement: one row per selected area × category. `sel` is the areas of the level (under the
- * parent), with the points the nearest lookups start from; `signed` the categories an effectively signed MOU
- * covers, per provider (mous/repo.ts's rule, set-based instead of a subquery per provider and category: one row per
- * provider, so the join does not multiply rows); `inside` counts the active providers of each area through
- * area_pcodes (computed on write, so no point-in-polygon here); `nearest` is one index-driven lookup per area and
- * category (spatial.ts).
+ * parent), with the points the nearest lookups start from; `signed` the (provider, category) pairs an effectively
+ * signed MOU covers (mous/repo.ts's rule, set-based instead of a subquery per provider and category; not
+ * materialized: as a materialized CTE its row count was guessed 16 times too low and the planner read all providers
+ * in primary-key order for a merge join with it, twice the time of a hash join); `inside` counts the active
+ * providers of each area through area_pcodes (computed on write, so no point-in-polygon here); `nearest` is one
+ * index-driven lookup per area and category (spatial.ts).
  */
 export function coverageSql(s: CoverageSelection, viewer: Viewer): SQL {
   const staleBefore = sql`(${today} - make_interval(months => ${s.staleMonths}::int))::date`
@@ -59,29 +60,27 @@ export function coverageSql(s: CoverageSelection, viewer: Viewer): SQL {
     s.categories.length < CATEGORIES.length
       ? sql`AND pc.category IN (${sql.join(s.categories.map(categoryLiteral), sql`, `)})`
       : sql``
-  const selected = sql`a.country = ${s.country} AND a.admin_level = ${s.adminLevel}::int ${under}`
   return sql`
     WITH sel AS MATERIALIZED (
       SELECT a.pcode, a.name_en, a.name_local, a.parent_pcode, a.admin_level, ${lookupPoint(s.country, 'a')}
       FROM areas a
-      WHERE ${selected}
+      WHERE a.country = ${s.country} AND a.admin_level = ${s.adminLevel}::int ${under}
     ),
     signed AS (
-      SELECT m.provider_id, array_agg(mc.category) AS categories
+      SELECT DISTINCT m.provider_id, mc.category
       FROM mous m CROSS JOIN LATERAL unnest(m.categories) AS mc (category)
       WHERE ${mouEffectiveStatus('m')} = 'signed'
-      GROUP BY m.provider_id
     ),
     inside AS (
       SELECT ap.pcode, pc.category, count(*)::int AS active,
-             count(*) FILTER (WHERE pc.category = ANY (signed.categories))::int AS with_mou,
+             count(signed.provider_id)::int AS with_mou,
              count(*) FILTER (WHERE p.verified_on IS NULL OR p.verified_on < ${staleBefore} OR p.funded_until < ${today})::int AS stale
       FROM providers p
       CROSS JOIN LATERAL unnest(p.area_pcodes) AS ap (pcode)
       CROSS JOIN LATERAL unnest(p.categories) AS pc (category)
-      LEFT JOIN signed ON signed.provider_id = p.id
+      LEFT JOIN signed ON signed.provider_id = p.id AND signed.category = pc.category
       WHERE p.status = 'active' ${providersOfSelection} ${onlyCategories}
-        AND ap.pcode IN (SELECT a.pcode FROM areas a WHERE ${selected})
+        AND ap.pcode IN (SELECT pcode FROM sel)
       GROUP BY ap.pcode, pc.category
     ),
     nearest AS (

@@ -9,19 +9,19 @@
 // Why it is exact. Each country has a box R (lon/lat) and a UTM zone; a provider inside R is in the country's
 // index. Two facts about a transverse Mercator projection with central scale k0 (0.9996), where the point scale
 // factor k (planar length / length on the ellipsoid, the same in every direction: the projection is conformal)
-// is at least k0 everywhere and at most K_MAX over R (PROJECTIONS; test/coverage/knn.test.ts measures k over R):
+// is at least k0 everywhere and at most kMax over R (PROJECTIONS; test/coverage/knn.test.ts measures k over R):
 //   (a) for any two points, planar ≥ k0 · geodesic: the straight planar segment maps back to a curve on the
 //       ellipsoid of length ∫ dl / k ≤ planar / k0, and the geodesic is no longer than that curve;
-//   (b) if the geodesic between two points lies inside R, planar ≤ K_MAX · geodesic: the geodesic's image has
-//       length ∫ k ds ≤ K_MAX · geodesic, and the straight segment is no longer than that image.
+//   (b) if the geodesic between two points lies inside R, planar ≤ kMax · geodesic: the geodesic's image has
+//       length ∫ k ds ≤ kMax · geodesic, and the straight segment is no longer than that image.
 // Let `here` lie in the box B (R shrunk by G_MAX_M on every side: every point within G_MAX_M of a point of B is in
 // R, see fastPathBox), c_1..c_n the n ≤ K planar-nearest providers in the index, `best` the smallest geodesic
 // distance among them and `far` the largest. Suppose some active provider q of the category had geodesic(q) <
 // best ≤ G_MAX_M. Its geodesic from `here` stays within G_MAX_M of `here`, so inside R: q is in the index, and by
-// (b) planar(q) ≤ K_MAX · geodesic(q) < K_MAX · best. Every candidate c has planar(c) ≥ k0 · geodesic(c) by (a),
-// so the planar-farthest candidate is at least k0 · far away. If k0 · far ≥ K_MAX · best, q is planar-nearer than
+// (b) planar(q) ≤ kMax · geodesic(q) < kMax · best. Every candidate c has planar(c) ≥ k0 · geodesic(c) by (a),
+// so the planar-farthest candidate is at least k0 · far away. If k0 · far ≥ kMax · best, q is planar-nearer than
 // that candidate, hence a candidate itself, and best ≤ geodesic(q): a contradiction. The same if n < K (every
-// provider in the index is a candidate). So when best ≤ G_MAX_M and (n < K or k0 · far ≥ K_MAX · best), `best`
+// provider in the index is a candidate). So when best ≤ G_MAX_M and (n < K or k0 · far ≥ kMax · best), `best`
 // is the geodesic distance to the nearest active provider of the category, exactly (ST_Distance on the spheroid).
 import { sql, type SQL } from 'drizzle-orm'
 import { shownDistance, type Viewer } from '../../lib/location-visibility.js'
@@ -55,9 +55,9 @@ export const PROJECTIONS: Record<Country, Projection> = {
 export const K0 = 0.9996
 
 /**
- * The farthest a fast-path answer may be. Larger widens R (so K_MAX); smaller sends more lookups to the fallback.
- * In Bangladesh the farthest union from its nearest provider of a category is tens of km away with the benchmark's
- * 100,000 providers; a directory with a few shelters for the whole country still answers most unions from R.
+ * The farthest a fast-path answer may be. Larger widens R (so kMax, and more near ties fall back); smaller sends
+ * sparse categories to the fallback. A directory with a handful of shelters for all of Bangladesh still has one
+ * within 300 km of most unions. With the benchmark's 100,000 providers about 1 % of the lookups fall back (ties).
  */
 export const G_MAX_M = 300_000
 
@@ -125,7 +125,8 @@ export function lookupPoint(country: Country, alias: string): SQL {
 
 /**
  * One row per row of `sel` (columns pcode, here, xy: lookupPoint) for category `c`: the distance shown to `viewer`
- * (location-visibility.ts rounds it when the nearest provider is masked for them) and the gap decided on it.
+ * (location-visibility.ts rounds it when the nearest provider is masked for them) and the gap decided on it (a gap
+ * decided on the exact distance would let a caller who may not see it find it by bisecting gap_km).
  *
  * `fast` reads K candidates off providers_coverage_<country>_<c> (the predicate, written literally, lets the
  * planner prove the partial index applies) and says whether its best is provably the nearest (the module comment);
