@@ -4,12 +4,12 @@
 // age), then GET /v1/coverage?country=BGD&admin_level=4 through the production app (buildApp, app.inject) as an
 // analyst: cold (the statement runs; each round with another gap_km, so nothing is cached) and cached (the data
 // fingerprint is read and the kept answer served), JSON and CSV, and the GeoJSON polygons once.
-// Usage: npm run bench:coverage -- [--n 100000] [--rounds 3] [--geojson]
+// Usage: npm run bench:coverage -- [--n 100000] [--rounds 3] [--geojson] [--explain] [--insert-rounds 3] [--keep]
 import { readFileSync } from 'node:fs'
 import { loadavg } from 'node:os'
 import path from 'node:path'
 import { parseArgs } from 'node:util'
-import { sql } from 'drizzle-orm'
+import { sql, TransactionRollbackError } from 'drizzle-orm'
 import { buildApp } from '../src/app.js'
 import { DEMO_ORGANISATION_ID, keysRepo } from '../src/modules/access/keys.js'
 import { importAreas } from '../src/modules/areas/import.js'
@@ -25,11 +25,16 @@ const { values } = parseArgs({
     geojson: { type: 'boolean', default: false },
     // Print the coverage statement's plan for every union (EXPLAIN ANALYZE, BUFFERS) and stop.
     explain: { type: 'boolean', default: false },
+    // Leave the scratch database in place (its name is printed), to try queries on it by hand.
+    keep: { type: 'boolean', default: false },
+    // Time the providers insert this many times with and without migration 0005's indexes (each rolled back).
+    'insert-rounds': { type: 'string', default: '0' },
   },
 })
 const N = Number(values.n)
 const ROUNDS = Number(values.rounds)
-if (!(N >= 1) || !(ROUNDS >= 1)) throw new Error('need --n ≥ 1 and --rounds ≥ 1')
+const INSERT_ROUNDS = Number(values['insert-rounds'])
+if (!(N >= 1) || !(ROUNDS >= 1) || !(INSERT_ROUNDS >= 0)) throw new Error('need --n ≥ 1, --rounds ≥ 1 and --insert-rounds ≥ 0')
 
 const missing = missingBoundaries()
 if (missing.length) {
@@ -57,11 +62,13 @@ try {
   console.log(`BGD areas by level: ${levels.map((l) => `${l.admin_level}: ${l.n}`).join(', ')}; import ${seconds(t0).toFixed(1)} s`)
 
   // Points inside the unions, 0 to 2× the mean per union (seeded), each with its union and the union's parents as
-  // area_pcodes (what a write computes, without 100,000 point-in-polygon lookups).
+  // area_pcodes (what a write computes, without 100,000 point-in-polygon lookups): generated once into a table of
+  // their own, so that the inserts below time the providers table (its indexes and triggers) alone.
   const t1 = performance.now()
   await db.transaction(async (tx) => {
     await tx.execute(sql`SELECT setseed(0.42)`)
     await tx.execute(sql`
+      CREATE UNLOGGED TABLE bench_points AS
       WITH unions AS (
         SELECT u.pcode, u.geom, ARRAY[d1.pcode, d2.pcode, d3.pcode, u.pcode] AS pcodes,
                floor(random() * 2.2 * ${N}::float8 / count(*) OVER ())::int AS k
@@ -70,32 +77,68 @@ try {
         WHERE u.country = 'BGD' AND u.admin_level = 4
       ), pts AS (
         SELECT pcodes, (ST_Dump(ST_GeneratePoints(geom, k, 42))).geom AS pt FROM unions WHERE k > 0
-      ), numbered AS (
-        SELECT row_number() OVER () AS g, pcodes, pt, random() AS r1, random() AS r2, random() AS r3 FROM pts LIMIT ${N}::int
       )
-      INSERT INTO providers (name, search_text, kind, categories, location, area_pcodes, status, verified_on, funded_until,
-                             location_visibility, organisation_id)
-      SELECT 'Bench provider ' || g, 'bench provider ' || g, 'ngo',
-             (ARRAY['health','legal','counselling','shelter','livelihood'])[1 + (g % 5)::int] ||
-               CASE WHEN r1 < 0.5 THEN ARRAY[(ARRAY['health','legal','counselling','shelter','livelihood'])[1 + ((g + 1) % 5)::int]] ELSE '{}' END ||
-               CASE WHEN r1 < 0.2 THEN ARRAY[(ARRAY['health','legal','counselling','shelter','livelihood'])[1 + ((g + 3) % 5)::int]] ELSE '{}' END,
-             pt, pcodes,
-             CASE WHEN r2 < 0.9 THEN 'active' ELSE 'suspended' END,
-             CASE WHEN r3 < 0.1 THEN NULL ELSE current_date - (r3 * 900)::int END,
-             CASE WHEN r1 < 0.3 THEN current_date + ((r2 - 0.3) * 1000)::int END,
-             NULL, ${DEMO_ORGANISATION_ID}::uuid
-      FROM numbered`)
-    await tx.execute(sql`
-      INSERT INTO mous (provider_id, counterparty, counterparty_level, categories, status, signed_on, expires_on)
-      SELECT id, 'Bench counterparty', 'national', categories[1:1], 'signed', current_date - 400,
-             CASE WHEN random() < 0.8 THEN current_date + 300 ELSE current_date - 10 END
-      FROM providers WHERE random() < 0.33`)
+      SELECT row_number() OVER () AS g, pcodes, pt, random() AS r1, random() AS r2, random() AS r3 FROM pts LIMIT ${N}::int`)
   })
+  console.log(`generated ${N.toLocaleString('en')} points in ${seconds(t1).toFixed(1)} s`)
+  const insertProviders = sql`
+    INSERT INTO providers (name, search_text, kind, categories, location, area_pcodes, status, verified_on, funded_until,
+                           location_visibility, organisation_id)
+    SELECT 'Bench provider ' || g, 'bench provider ' || g, 'ngo',
+           (ARRAY['health','legal','counselling','shelter','livelihood'])[1 + (g % 5)::int] ||
+             CASE WHEN r1 < 0.5 THEN ARRAY[(ARRAY['health','legal','counselling','shelter','livelihood'])[1 + ((g + 1) % 5)::int]] ELSE '{}' END ||
+             CASE WHEN r1 < 0.2 THEN ARRAY[(ARRAY['health','legal','counselling','shelter','livelihood'])[1 + ((g + 3) % 5)::int]] ELSE '{}' END,
+           pt, pcodes,
+           CASE WHEN r2 < 0.9 THEN 'active' ELSE 'suspended' END,
+           CASE WHEN r3 < 0.1 THEN NULL ELSE current_date - (r3 * 900)::int END,
+           CASE WHEN r1 < 0.3 THEN current_date + ((r2 - 0.3) * 1000)::int END,
+           NULL, ${DEMO_ORGANISATION_ID}::uuid
+    FROM bench_points`
+
+  if (INSERT_ROUNDS > 0) {
+    // What migration 0005's indexes cost writes: the same insert with and without them (dropped inside the
+    // transaction), alternating, each rolled back.
+    const { rows: coverageIndexes } = await db.execute<{ name: string }>(
+      sql`SELECT indexrelid::regclass::text AS name FROM pg_index WHERE indrelid = 'providers'::regclass AND indexrelid::regclass::text LIKE 'providers_coverage_%'`,
+    )
+    const timed: Record<'with' | 'without', number[]> = { with: [], without: [] }
+    for (let i = 0; i < INSERT_ROUNDS; i++) {
+      for (const arm of i % 2 ? (['without', 'with'] as const) : (['with', 'without'] as const)) {
+        await db
+          .transaction(async (tx) => {
+            if (arm === 'without') for (const { name } of coverageIndexes) await tx.execute(sql`DROP INDEX ${sql.identifier(name)}`)
+            const start = performance.now()
+            await tx.execute(insertProviders)
+            timed[arm].push(seconds(start))
+            tx.rollback()
+          })
+          .catch((err) => {
+            if (!(err instanceof TransactionRollbackError)) throw err
+          })
+      }
+    }
+    const show = (xs: number[]) => `median ${median(xs).toFixed(2)} s (${xs.map((x) => x.toFixed(2)).join(', ')})`
+    console.log(`inserting ${N.toLocaleString('en')} providers, load ${load()}: with the ${coverageIndexes.length} coverage indexes ${show(timed.with)}; without them ${show(timed.without)}`)
+    // The rolled-back rows are dead tuples in the table and dead entries in every index: a fresh start, or the
+    // coverage figures below would be read off a table and indexes several times their size. (Nothing refers to
+    // providers yet; CASCADE only because foreign keys point at it.)
+    await db.execute(sql`TRUNCATE providers CASCADE`)
+  }
+
+  const t2 = performance.now()
+  await db.execute(insertProviders)
+  console.log(`inserted ${N.toLocaleString('en')} providers in ${seconds(t2).toFixed(1)} s (load ${load()})`)
+  await db.execute(sql`DROP TABLE bench_points`)
+  await db.execute(sql`
+    INSERT INTO mous (provider_id, counterparty, counterparty_level, categories, status, signed_on, expires_on)
+    SELECT id, 'Bench counterparty', 'national', categories[1:1], 'signed', current_date - 400,
+           CASE WHEN random() < 0.8 THEN current_date + 300 ELSE current_date - 10 END
+    FROM providers WHERE random() < 0.33`)
   await db.execute(sql`VACUUM (ANALYZE) providers`)
   await db.execute(sql`VACUUM (ANALYZE) mous`)
   await db.execute(sql`VACUUM (ANALYZE) areas`)
   const { rows: counts } = await db.execute<{ p: number; m: number }>(sql`SELECT (SELECT count(*) FROM providers)::int AS p, (SELECT count(*) FROM mous)::int AS m`)
-  console.log(`loaded ${counts[0].p.toLocaleString('en')} providers and ${counts[0].m.toLocaleString('en')} MOUs in ${seconds(t1).toFixed(1)} s`)
+  console.log(`loaded ${counts[0].p.toLocaleString('en')} providers and ${counts[0].m.toLocaleString('en')} MOUs in ${seconds(t1).toFixed(1)} s in all`)
 
   if (values.explain) {
     const statement = coverageSql({ country: 'BGD', adminLevel: 4, categories: CATEGORIES, gapKm: 25, staleMonths: 12 }, { exact: 'all' })
@@ -163,6 +206,7 @@ try {
     await app.close()
   }
 } finally {
-  await database.drop()
+  if (values.keep) console.log(`kept the scratch database ${database.name}`)
+  else await database.drop()
   process.exit(0)
 }

@@ -2,10 +2,11 @@
 // (for the cache), and the topology-keeping polygon simplification of the GeoJSON output.
 import { sql, type SQL } from 'drizzle-orm'
 import type { Executor } from '../../db/client.js'
-import { shownDistance, type Viewer } from '../../lib/location-visibility.js'
+import type { Viewer } from '../../lib/location-visibility.js'
 import { today } from '../../lib/today.js'
 import { CATEGORIES, type Category } from '../../lib/vocabulary.js'
 import { mouEffectiveStatus } from '../mous/repo.js'
+import { categoryLiteral, lookupPoint, nearestFor, PROJECTIONS } from './spatial.js'
 
 export interface CoverageSelection {
   country: 'BGD' | 'KHM'
@@ -32,53 +33,14 @@ export type CoverageRow = {
   gap: boolean
 }
 
-/** A category written into the SQL text (whitelisted), so the planner matches the per-category partial index. */
-function categoryLiteral(c: Category): SQL {
-  if (!CATEGORIES.includes(c)) throw new Error(`not a category: ${c}`)
-  return sql.raw(`'${c}'`)
-}
-
-/**
- * KNN candidates per area and category. `geography <-> geography` (what the GiST index orders by) measures on a
- * sphere, nearest_km on the spheroid; the two differ by under 0.6 % and may swap near ties, so a few candidates
- * are re-ranked by the spheroid distance (as the nearest query does with a wider margin: here it runs 25,000 times).
- */
-const KNN_CANDIDATES = 4
-
-/**
- * The nearest active provider of category `c` to each selected area's representative point, anywhere (across
- * area and country borders): the index-driven inner query reads KNN_CANDIDATES rows off providers_nearest_<c>
- * (its predicate `status = 'active' AND categories @> '{c}'` is written literally so the planner can prove the
- * partial index applies), the spheroid distance re-ranks them. The shown distance goes through the one mask
- * (location-visibility.ts), and `gap` is decided on it: a gap decided on the exact distance would let a caller who
- * may not see it find it by bisecting gap_km.
- */
-function nearestFor(c: Category, viewer: Viewer, gapM: SQL): SQL {
-  const literal = categoryLiteral(c)
-  const shown = shownDistance('nn', viewer, sql`nn.d`)
-  return sql`
-    SELECT sel.pcode, ${literal}::text AS category, ${shown} AS nearest_m,
-           (nn.d IS NULL OR ${shown} > ${gapM}) AS gap
-    FROM sel
-    LEFT JOIN LATERAL (
-      SELECT cand.location_visibility, cand.organisation_id, ST_Distance(cand.geog, sel.here) AS d
-      FROM (
-        SELECT p.location_visibility, p.organisation_id, (p.location::geography) AS geog
-        FROM providers p
-        WHERE p.status = 'active' AND p.categories @> ${sql.raw(`'{${c}}'`)}::text[]
-        ORDER BY (p.location::geography) <-> sel.here
-        LIMIT ${sql.raw(String(KNN_CANDIDATES))}
-      ) cand
-      ORDER BY d
-      LIMIT 1
-    ) nn ON true`
-}
-
 /**
  * The coverage statement: one row per selected area × category. `sel` is the areas of the level (under the
- * parent); `signed` the (provider, category) pairs an effectively signed MOU covers (mous/repo.ts's rule, set-based
- * instead of a subquery per provider and category); `inside` counts the active providers of each area through
- * area_pcodes (computed on write, so no point-in-polygon here), `nearest` is one LATERAL KNN per area and category.
+ * parent), with the points the nearest lookups start from; `signed` the (provider, category) pairs an effectively
+ * signed MOU covers (mous/repo.ts's rule, set-based instead of a subquery per provider and category; not
+ * materialized: as a materialized CTE its row count was guessed 16 times too low and the planner read all providers
+ * in primary-key order for a merge join with it, twice the time of a hash join); `inside` counts the active
+ * providers of each area through area_pcodes (computed on write, so no point-in-polygon here); `nearest` is one
+ * index-driven lookup per area and category (spatial.ts).
  */
 export function coverageSql(s: CoverageSelection, viewer: Viewer): SQL {
   const staleBefore = sql`(${today} - make_interval(months => ${s.staleMonths}::int))::date`
@@ -100,11 +62,11 @@ export function coverageSql(s: CoverageSelection, viewer: Viewer): SQL {
       : sql``
   return sql`
     WITH sel AS MATERIALIZED (
-      SELECT a.pcode, a.name_en, a.name_local, a.parent_pcode, a.admin_level, (a.rep_point::geography) AS here
+      SELECT a.pcode, a.name_en, a.name_local, a.parent_pcode, a.admin_level, ${lookupPoint(s.country, 'a')}
       FROM areas a
       WHERE a.country = ${s.country} AND a.admin_level = ${s.adminLevel}::int ${under}
     ),
-    signed AS MATERIALIZED (
+    signed AS (
       SELECT DISTINCT m.provider_id, mc.category
       FROM mous m CROSS JOIN LATERAL unnest(m.categories) AS mc (category)
       WHERE ${mouEffectiveStatus('m')} = 'signed'
@@ -123,7 +85,7 @@ export function coverageSql(s: CoverageSelection, viewer: Viewer): SQL {
     ),
     nearest AS (
       ${sql.join(
-        s.categories.map((c) => nearestFor(c, viewer, gapM)),
+        s.categories.map((c) => nearestFor(s.country, c, viewer, gapM)),
         sql` UNION ALL `,
       )}
     )
@@ -191,7 +153,7 @@ export async function findParent(ex: Executor, pcode: string): Promise<ParentAre
 }
 
 /** A projected CRS in metres for each country (UTM zones 46N and 48N), in which `simplify` tolerances apply. */
-export const METRIC_SRID: Record<'BGD' | 'KHM', number> = { BGD: 32646, KHM: 32648 }
+export const METRIC_SRID: Record<'BGD' | 'KHM', number> = { BGD: PROJECTIONS.BGD.srid, KHM: PROJECTIONS.KHM.srid }
 
 /**
  * GeoJSON geometry text (MultiPolygon, 6 decimals) of each area, simplified to `toleranceM` metres with the
