@@ -2,8 +2,9 @@
 // one service per provider, nested with the organization that offers it, its one physical location (through
 // service_at_locations), phones, languages, schedules and service areas. What HSDS has no field for (categories,
 // kind, MOU status per category, verification method, location visibility and masking, the owning setu
-// organisation, funding end, capacity, eligibility) travels as `attributes` whose taxonomy terms are setu's own
-// (taxonomy "setu", see SETU_TERMS), never as invented top-level fields.
+// organisation, funding end, capacity, eligibility, the names in other scripts, the services) travels as
+// `attributes` whose taxonomy terms are setu's own (taxonomy "setu", see SETU_TERMS), never as invented top-level
+// fields. A setu import recognises them (hsds/import.ts), so that a directory exported and imported round-trips.
 //
 // Ids are stable across exports: the service id is the provider id; every other record's id is derived from the
 // provider id and the record's role (idOf), so a re-export names the same records the same way.
@@ -83,6 +84,8 @@ export const SETU_TERMS = {
   eligible_gender: 'Gender served',
   requires: 'Document required',
   cost: 'Cost (free, subsidised, paid)',
+  name: 'Name in another language or script, language:name (e.g. bn:…)',
+  service: 'A service offered, as the JSON text of setu’s {category, name, description}',
 } as const
 export type SetuTerm = keyof typeof SETU_TERMS
 
@@ -140,6 +143,9 @@ function attributesOf(p: Provider, ids: Ids): Json[] {
   for (const g of p.eligibility.genders) add('eligible_gender', g)
   for (const r of p.eligibility.requires) add('requires', r)
   add('cost', p.cost)
+  // What a setu import reads back (hsds/import.ts), so that a record exported and imported again is the same provider.
+  for (const [lang, name] of Object.entries(p.names)) add('name', `${lang}:${name}`)
+  for (const service of p.services) add('service', JSON.stringify(service))
   return out
 }
 
