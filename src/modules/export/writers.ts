@@ -93,26 +93,35 @@ export function csvWriter(): Transform[] {
 }
 
 const QUOTED = /[",\r\n]/
-// Neither quoting nor an apostrophe can apply to a field this does not match: one test lets most fields through.
-const PLAIN = /^(?![-=@\t\r+])[^",\r\n]*$/
 
 /** One field as csv-stringify writes it: the formula apostrophe, then quoted (quotes doubled) when it holds a quote, comma, CR or LF. */
 export function csvField(v: string): string {
-  if (PLAIN.test(v)) return v
-  const c = cell(v)
+  // Most fields need neither: their first character cannot start a formula (cell) and they hold nothing to quote.
+  const first = v.charCodeAt(0)
+  const c = first === 0x3d || first === 0x40 || first === 0x09 || first === 0x0d || first === 0x2b || first === 0x2d ? cell(v) : v
   return QUOTED.test(c) ? `"${c.replaceAll('"', '""')}"` : c
 }
 
 /** The start of every CSV export: the UTF-8 byte-order mark and the header line. */
 export const CSV_PREAMBLE = `\ufeff${CSV_HEADER.map(csvField).join(',')}\r\n`
 
-/** One CSV record and its CRLF from the cells csv-sql.ts reads (text, but lat and lon: a number or null). */
-export function csvLine(cells: ReadonlyArray<string | number | null>): string {
-  let line = ''
-  for (let i = 0; i < cells.length; i++) {
-    const v = cells[i]
-    line += `${i ? ',' : ''}${csvField(typeof v === 'string' ? v : text(v))}`
-  }
+type CsvCell = string | number | null | ReadonlyArray<Record<string, string>>
+
+const SERVICES = CSV_HEADER.indexOf('services')
+const EXTERNAL_IDS = CSV_HEADER.indexOf('external_ids')
+
+/** A cell's text as csv-sql.ts reads it: text as is, numbers and null as text() writes them, the two lists joined. */
+function cellText(v: CsvCell, column: number): string {
+  if (typeof v === 'string') return v
+  if (column === SERVICES) return joined((v as Provider['services']).map((s) => `${s.category}:${s.name}`))
+  if (column === EXTERNAL_IDS) return joined((v as Provider['external_ids']).map((x) => `${x.scheme}:${x.id}`))
+  return text(v as number | null)
+}
+
+/** One CSV record and its CRLF from the cells csv-sql.ts reads, in CSV_HEADER order. */
+export function csvLine(cells: readonly CsvCell[]): string {
+  let line = csvField(cellText(cells[0], 0))
+  for (let i = 1; i < cells.length; i++) line += `,${csvField(cellText(cells[i], i))}`
   return `${line}\r\n`
 }
 
@@ -122,7 +131,7 @@ export function csvLinesWriter(): Transform[] {
   return [
     new Transform({
       objectMode: true,
-      transform(row: { cells: Array<string | number | null> }, _enc, done: TransformCallback) {
+      transform(row: { cells: CsvCell[] }, _enc, done: TransformCallback) {
         const line = csvLine(row.cells)
         if (started) return done(null, line)
         started = true
