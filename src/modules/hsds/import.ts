@@ -21,10 +21,11 @@
 //   genders and requirements, other external ids) are left as they are on update and take their defaults on create.
 //   A record setu exported (hsds/export.ts) carries some of them as attributes of setu's own terms (taxonomy_term_id
 //   the term's fixed id): categories, kind, the names in other scripts, the services, eligible genders, documents
-//   required and location_visibility are read from those; its address is address_1 alone (city, region and
-//   country were written from setu's areas, which the import computes again) and a language's note (the full
-//   BCP-47 tag, en-GB) its code. So a directory exported and imported elsewhere is the same directory, and its
-//   confidential locations stay confidential.
+//   required and location_visibility are read from those, and its organization_identifiers are added to the
+//   external ids (never removed). Its address is address_1 alone (city, region and country were written from
+//   setu's areas, which the import computes again), and a language is its note (the full BCP-47 tag, en-GB) rather
+//   than its code. So a directory exported and imported elsewhere is the same directory, and its confidential
+//   locations stay confidential.
 import { sql } from 'drizzle-orm'
 import type { Db } from '../../db/client.js'
 import type { Viewer } from '../../lib/location-visibility.js'
