@@ -171,3 +171,30 @@ t.test('an exported record imported with its location changed updates its provid
     'the other providers are untouched',
   )
 })
+
+t.test('setu attributes count only under their fixed term ids; what setu only peeks at never rejects a record', async (t) => {
+  const { app } = await buildTestApp(t)
+  const record = {
+    id: 'other-directory-1',
+    name: 'Partner clinic',
+    attributes: [
+      { taxonomy_term: { code: 'health' } },
+      // A look-alike of setu's terms from another directory: not setu's, so neither read nor refused.
+      { link_type: 'location_visibility', taxonomy_term_id: 'not-setu', value: 'hidden' },
+      { link_type: 42, taxonomy_term_id: null, value: 'x' },
+    ],
+    languages: [{ code: 'en', note: 7 }],
+    organization: { id: 'o-1', name: 'Partner', organization_identifiers: [{ identifier_scheme: 3, identifier: null }] },
+    service_at_locations: [{ id: 'sal-1', location: { id: 'l-1', latitude: 23.2, longitude: 89.25, addresses: [{ address_1: 'Road 1', city: 'Jessore', country: 'BD' }] } }],
+  }
+  t.same(await importHsds(app, [record]), { created: 1, updated: 0, unchanged: 0, rejected: [] })
+  const [p] = await providers(app)
+  t.match(p, {
+    categories: ['health'],
+    location_visibility: 'exact',
+    languages: ['en'],
+    address: 'Road 1, Jessore, BD',
+    external_ids: [{ scheme: 'hsds', id: 'other-directory-1' }],
+    services: [{ category: 'health', name: 'Partner clinic' }],
+  })
+})

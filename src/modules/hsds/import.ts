@@ -127,7 +127,7 @@ function setuAttributesOf(s: HsdsService): Map<SetuTerm, string[]> | undefined {
   const facts = new Map<SetuTerm, string[]>()
   for (const a of s.attributes ?? []) {
     const term = a.link_type as SetuTerm
-    if (!a.link_type || !Object.hasOwn(SETU_TERMS, term) || a.taxonomy_term_id !== TERM_IDS[term] || typeof a.value !== 'string') continue
+    if (typeof term !== 'string' || !Object.hasOwn(SETU_TERMS, term) || a.taxonomy_term_id !== TERM_IDS[term] || typeof a.value !== 'string') continue
     facts.set(term, [...(facts.get(term) ?? []), a.value])
   }
   return facts.size ? facts : undefined
@@ -156,9 +156,10 @@ function setuFactsOf(s: HsdsService, attributes: Map<SetuTerm, string[]>): SetuF
     genders: all('eligible_gender'),
     requires: all('requires'),
     visibility,
-    externalIds: (s.organization?.organization_identifiers ?? []).flatMap((x) =>
-      x.identifier_scheme && x.identifier ? [{ scheme: x.identifier_scheme, id: x.identifier }] : [],
-    ),
+    externalIds: (Array.isArray(s.organization?.organization_identifiers) ? (s.organization.organization_identifiers as unknown[]) : []).flatMap((x) => {
+      const { identifier_scheme: scheme, identifier: id } = (x ?? {}) as Record<string, unknown>
+      return typeof scheme === 'string' && scheme && typeof id === 'string' && id ? [{ scheme, id }] : []
+    }),
   }
 }
 
@@ -212,9 +213,9 @@ function mapService(s: HsdsService): Mapped | { errors: FieldError[] } {
   const setuAttributes = setuAttributesOf(s)
   const setu = setuAttributes && setuFactsOf(s, setuAttributes)
   // setu writes a tag's language as code and the whole tag (en-GB) as note.
-  const languageOf = (x: { code?: string | null; note?: string | null }) => {
+  const languageOf = (x: { code?: string | null; note?: unknown }) => {
     const code = x.code?.trim()
-    const note = x.note?.trim()
+    const note = typeof x.note === 'string' ? x.note.trim() : undefined
     return setu && code && note && note.toLowerCase().startsWith(`${code.toLowerCase()}-`) ? note : code
   }
   const languages = (s.languages ?? []).map(languageOf).filter((c): c is string => !!c)
