@@ -11,7 +11,10 @@ import t from 'tap'
 import type { FastifyInstance } from 'fastify'
 import type { Db } from '../../src/db/client.js'
 import { CSV_HEADER } from '../../src/modules/export/schemas.js'
-import { csvWriter, geojsonWriter, hsdsWriter } from '../../src/modules/export/writers.js'
+import { csvWriter, csvLinesWriter, geojsonWriter, hsdsWriter } from '../../src/modules/export/writers.js'
+import { csvCellsSql } from '../../src/modules/export/csv-sql.js'
+import { exportSql } from '../../src/modules/export/service.js'
+import type { Viewer } from '../../src/lib/location-visibility.js'
 import { providerSelect, type ProviderRow } from '../../src/modules/providers/repo.js'
 import { providersService } from '../../src/modules/providers/service.js'
 import { idOf, SETU_TAXONOMY_TERMS, TERM_IDS } from '../../src/modules/hsds/export.js'
@@ -19,7 +22,7 @@ import { buildTestApp } from '../helpers/app.js'
 import { insertMou } from '../helpers/factories.js'
 import { SHARED_DATA } from '../helpers/shared-data.js'
 import { insertAreas, insertOwnedProvider, makeCallers, type Callers } from '../access/fixtures.js'
-import { Readable, Writable } from 'node:stream'
+import { Readable, Writable, type Transform } from 'node:stream'
 import { pipeline } from 'node:stream/promises'
 import { request } from 'node:http'
 
@@ -338,30 +341,89 @@ t.test('a client that goes away mid-export closes the cursor and frees the conne
     FROM generate_series(1, 20000) g`)
   await app.listen({ port: 0, host: '127.0.0.1' })
   const { port } = app.server.address() as { port: number }
-  const received = await new Promise<number>((resolve, reject) => {
-    const req = request({ port, host: '127.0.0.1', path: '/v1/providers/export?format=hsds', headers: { authorization: adminAuthorization } }, (res) => {
-      let bytes = 0
-      res.on('data', (chunk: Buffer) => {
-        bytes += chunk.length
-        // Gone after the first 200 kB of many megabytes: the server must stop reading the cursor.
-        if (bytes > 200_000) {
-          req.destroy()
-          resolve(bytes)
-        }
+  // HSDS reads with pg-query-stream; CSV with a FETCH ahead (prefetch-stream.ts), in flight when the client goes.
+  for (const format of ['hsds', 'csv']) {
+    const received = await new Promise<number>((resolve, reject) => {
+      const req = request({ port, host: '127.0.0.1', path: `/v1/providers/export?format=${format}`, headers: { authorization: adminAuthorization } }, (res) => {
+        let bytes = 0
+        res.on('data', (chunk: Buffer) => {
+          bytes += chunk.length
+          // Gone after the first 200 kB of many megabytes: the server must stop reading the cursor.
+          if (bytes > 200_000) {
+            req.destroy()
+            resolve(bytes)
+          }
+        })
+        res.on('end', () => reject(new Error(`the whole export arrived (${bytes} bytes) before the client could go away`)))
       })
-      res.on('end', () => reject(new Error(`the whole export arrived (${bytes} bytes) before the client could go away`)))
+      req.on('error', () => {})
+      req.end()
     })
-    req.on('error', () => {})
-    req.end()
-  })
-  t.ok(received > 200_000)
-  const pool = db.$client
-  for (let i = 0; i < 100 && pool.totalCount - pool.idleCount > 0; i++) await new Promise((r) => setTimeout(r, 20))
-  t.equal(pool.totalCount - pool.idleCount, 0, 'the connection is back in the pool')
-  const { rows } = await db.execute<{ n: number }>(
-    sql`SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = current_database() AND query LIKE '%ORDER BY p.name, p.id OFFSET 0%' AND state <> 'idle' AND pid <> pg_backend_pid()`,
-  )
-  t.equal(rows[0].n, 0, 'no export query is still running')
+    t.ok(received > 200_000, `${format}: gone after ${received} bytes`)
+    const pool = db.$client
+    for (let i = 0; i < 100 && pool.totalCount - pool.idleCount > 0; i++) await new Promise((r) => setTimeout(r, 20))
+    t.equal(pool.totalCount - pool.idleCount, 0, `${format}: the connection is back in the pool`)
+    const { rows } = await db.execute<{ n: number }>(
+      sql`SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = current_database() AND query LIKE '%ORDER BY p.name, p.id OFFSET 0%' AND state <> 'idle' AND pid <> pg_backend_pid()`,
+    )
+    t.equal(rows[0].n, 0, `${format}: no export query is still running`)
+  }
   const after = await app.inject({ url: '/v1/providers/export?format=csv&q=bulk' })
   t.equal(readCsv(after.body).length, 20000, 'the next export works')
+})
+
+t.test('the CSV PostgreSQL builds is byte for byte what csv-stringify makes of the same rows, for every viewer', async (t) => {
+  const { app, db } = await buildTestApp(t)
+  const fx = await ground(app, db)
+  // Cells that hit every rule: quotes, commas, CR, LF, CRLF; formula starts (=, @, tab, CR, + or - not before a digit,
+  // a dot, a parenthesis or a space, including JavaScript's Unicode spaces); numbers as JavaScript prints them
+  // (tiny, negative, zero); empty and missing values; lists with empty members.
+  const texts = [
+    'say "hi", then go', 'line\nbreak', 'cr\ronly', 'crlf\r\nend', '=1+2', '@SUM(A1)', '\tTab', '+8801700', '-5 km', '- dash space',
+    '+ plus space', '+\u00a0nbsp', '-\ufeffbom', '+(1)', '-.5', '+', '-', '-x', '+x', '', 'সেবা, "কেন্দ্র"', "'already",
+  ]
+  const points = [[0.00001, -0.0000005], [-0.0001, 0], [-33.8688197, -151.2092955], [1e-7, 179.9999999], [12.5, 104.99]]
+  for (const [i, s] of texts.entries()) {
+    const [lat, lon] = points[i % points.length]
+    await db.execute(sql`
+      INSERT INTO providers (name, names, search_text, kind, categories, services, location, area_pcodes, address, phones, email,
+                             languages, requires, opening_hours, verified_on, verification_method, verified_by, external_ids, notes,
+                             organisation_id, location_visibility)
+      VALUES (${`${s}|${i}`}, jsonb_build_object('bn', ${s}::text, 'en', ${`${s} en`}::text), 'x', 'ngo', ARRAY['legal', 'shelter'],
+              jsonb_build_array(jsonb_build_object('category', 'legal', 'name', ${s}::text)), ST_SetSRID(ST_MakePoint(${lon}, ${lat}), 4326),
+              '{}', ${s}, ARRAY[${s}::text, ''], ${i % 2 ? s : null}, ARRAY['bn'], '{}', ${s}, ${i % 3 ? '2024-02-29' : null}::date,
+              ${i % 4 ? 'phone_call' : null}, ${s}, jsonb_build_array(jsonb_build_object('scheme', 'x', 'id', ${s}::text)), ${s},
+              ${i % 2 ? fx.callers.orgA : fx.callers.orgB}::uuid, ${['exact', 'approximate', 'hidden'][i % 3]})`)
+  }
+  // Random coordinates with every digit a float8 has: PostgreSQL's shortest digits must be JavaScript's.
+  await db.execute(sql`
+    INSERT INTO providers (name, search_text, kind, categories, location, area_pcodes, organisation_id)
+    SELECT 'random ' || g, 'x', 'ngo', ARRAY['health'], ST_SetSRID(ST_MakePoint(-180 + random() * 360, -90 + random() * 180), 4326), '{}',
+           ${fx.callers.orgB}::uuid
+    FROM generate_series(1, 200) g`)
+  const viewers: Array<[string, Viewer]> = [
+    ['everyone exact', { exact: 'all' }],
+    ['masked', { exact: 'none' }],
+    ['its own exact', { exact: 'own', organisationId: fx.callers.orgA }],
+  ]
+  const text = async (rows: unknown[], stages: Transform[]) => {
+    const chunks: Buffer[] = []
+    const sink = new Writable({ write: (chunk: Buffer, _enc, done) => (chunks.push(Buffer.from(chunk)), done()) })
+    await pipeline([Readable.from(rows), ...stages, sink])
+    return Buffer.concat(chunks).toString('utf8')
+  }
+  for (const [who, viewer] of viewers) {
+    const { rows: objects } = await db.execute(exportSql([], viewer))
+    const { rows: cells } = await db.execute(csvCellsSql([], viewer))
+    const expected = await text(objects, csvWriter())
+    const got = await text(cells, csvLinesWriter())
+    t.equal(got, expected, `${who}: the same bytes (${objects.length} rows)`)
+    t.equal(readCsv(expected).length, texts.length + 204, `${who}: every row parses back`)
+    t.ok(got.includes('"line\nbreak|1"') && got.includes('"cr\ronly|2"'), `${who}: a lone LF or CR is quoted, as spreadsheets need`)
+  }
+  const res = await exportOf(app, fx.callers, 'format=csv')
+  const { rows: all } = await db.execute(exportSql([], { exact: 'all' }))
+  t.equal(res.body, await text(all, csvWriter()), 'the response is that text, for an admin')
+  const empty = await exportOf(app, fx.callers, 'format=csv&q=nothing-like-this')
+  t.equal(empty.body, await text([], csvWriter()), 'no match: the byte-order mark and the header alone')
 })

@@ -2,8 +2,9 @@
 // one service per provider, nested with the organization that offers it, its one physical location (through
 // service_at_locations), phones, languages, schedules and service areas. What HSDS has no field for (categories,
 // kind, MOU status per category, verification method, location visibility and masking, the owning setu
-// organisation, funding end, capacity, eligibility) travels as `attributes` whose taxonomy terms are setu's own
-// (taxonomy "setu", see SETU_TERMS), never as invented top-level fields.
+// organisation, funding end, capacity, eligibility, the names in other scripts, the services) travels as
+// `attributes` whose taxonomy terms are setu's own (taxonomy "setu", see SETU_TERMS), never as invented top-level
+// fields. A setu import recognises them (hsds/import.ts), so that a directory exported and imported round-trips.
 //
 // Ids are stable across exports: the service id is the provider id; every other record's id is derived from the
 // provider id and the record's role (idOf), so a re-export names the same records the same way.
@@ -27,15 +28,17 @@ export function uuidV5(name: string, namespace = SETU_HSDS_NAMESPACE): string {
   return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20)}`
 }
 
-// SHA-1 of each role, kept for the roles seen (a few per category, area and phone position; bounded, since
-// external ids make the set open): hashing every id afresh was a fifth of a 100,000-provider HSDS export's time.
+// SHA-1 of each role, kept for the roles seen (a few per category, area and phone position): hashing every id
+// afresh was a fifth of a 100,000-provider HSDS export's time. Roles that name a value (external ids, dates,
+// organisation ids) make the set open: once it holds ROLE_CACHE_SIZE roles, new ones are hashed without being kept.
+// (Emptying it when full, as before, threw the few common roles away with the rest every 50,000 roles.)
+const ROLE_CACHE_SIZE = 50_000
 const roleHashes = new Map<string, Buffer>()
 function roleHash(role: string): Buffer {
   let h = roleHashes.get(role)
   if (!h) {
-    if (roleHashes.size > 50_000) roleHashes.clear()
     h = createHash('sha1').update(hex(SETU_HSDS_NAMESPACE)).update(role, 'utf8').digest().subarray(0, 16)
-    roleHashes.set(role, h)
+    if (roleHashes.size < ROLE_CACHE_SIZE) roleHashes.set(role, h)
   }
   return h
 }
@@ -83,6 +86,8 @@ export const SETU_TERMS = {
   eligible_gender: 'Gender served',
   requires: 'Document required',
   cost: 'Cost (free, subsidised, paid)',
+  name: 'Name in another language or script, language:name (e.g. bn:…)',
+  service: 'A service offered, as the JSON text of setu’s {category, name, description}',
 } as const
 export type SetuTerm = keyof typeof SETU_TERMS
 
@@ -110,9 +115,9 @@ export const SETU_TAXONOMY_TERMS = (Object.keys(SETU_TERMS) as SetuTerm[]).map((
   taxonomy: 'setu',
 }))
 
-function attribute(providerId: string, ids: Ids, term: SetuTerm, value: string): Json {
+function attribute(providerId: string, ids: Ids, term: SetuTerm, value: string, key: string | number = value): Json {
   return {
-    id: ids('attribute', term, value),
+    id: ids('attribute', term, key),
     link_id: providerId,
     link_type: term,
     link_entity: 'service',
@@ -123,8 +128,9 @@ function attribute(providerId: string, ids: Ids, term: SetuTerm, value: string):
 
 function attributesOf(p: Provider, ids: Ids): Json[] {
   const out: Json[] = []
-  const add = (term: SetuTerm, value: string | number | boolean | null | undefined) => {
-    if (value !== null && value !== undefined) out.push(attribute(p.id, ids, term, String(value)))
+  // key: what names the attribute in its id (by default its value).
+  const add = (term: SetuTerm, value: string | number | boolean | null | undefined, key?: string | number) => {
+    if (value !== null && value !== undefined) out.push(attribute(p.id, ids, term, String(value), key))
   }
   for (const c of p.categories) add('category', c)
   add('kind', p.kind)
@@ -140,6 +146,10 @@ function attributesOf(p: Provider, ids: Ids): Json[] {
   for (const g of p.eligibility.genders) add('eligible_gender', g)
   for (const r of p.eligibility.requires) add('requires', r)
   add('cost', p.cost)
+  // What a setu import reads back (hsds/import.ts), so that a record exported and imported again is the same provider.
+  // Named by language and position, not by the text: few distinct roles, so their hashes stay cached (idsOf).
+  for (const [lang, name] of Object.entries(p.names)) add('name', `${lang}:${name}`, lang)
+  p.services.forEach((service, i) => add('service', JSON.stringify(service), i))
   return out
 }
 

@@ -92,7 +92,7 @@ const optStr = str.nullish()
 const latitude = z.number().nullish()
 const longitude = z.number().nullish()
 
-const HsdsLanguage = z.looseObject({ code: optStr, name: optStr })
+const HsdsLanguage = z.looseObject({ code: optStr, name: optStr, note: z.unknown().optional() })
 const HsdsPhone = z.looseObject({ number: z.union([str, z.number()]) })
 const HsdsAddress = z.looseObject({
   address_1: optStr,
@@ -127,7 +127,10 @@ export const HsdsLocation = z
 export type HsdsLocation = z.infer<typeof HsdsLocation>
 
 const HsdsTerm = z.looseObject({ code: optStr, name: optStr, taxonomy: optStr })
-const HsdsAttribute = z.looseObject({ value: optStr, taxonomy_term: HsdsTerm.nullish() })
+// link_type, taxonomy_term_id, a language's note and the organization's identifiers are only looked at (for a record
+// setu exported, import.ts): any value passes, so that they never reject another directory's record.
+const peeked = z.unknown().optional()
+const HsdsAttribute = z.looseObject({ value: optStr, link_type: peeked, taxonomy_term_id: peeked, taxonomy_term: HsdsTerm.nullish() })
 
 export const HsdsService = z.looseObject({
   id: str.trim().min(1, 'id is required: setu matches imported records on it').max(300, 'id must be at most 300 characters'),
@@ -152,6 +155,7 @@ export const HsdsService = z.looseObject({
       website: optStr,
       phones: z.array(HsdsPhone).nullish(),
       locations: z.array(HsdsLocation).nullish(),
+      organization_identifiers: z.unknown().optional(),
     })
     .nullish(),
 })

@@ -19,6 +19,13 @@
 //   new provider, the kind query parameter or ngo; an existing provider keeps its kind.
 //   setu's own fields that HSDS lacks (verification, notes, capacity, funding, location_visibility, eligibility
 //   genders and requirements, other external ids) are left as they are on update and take their defaults on create.
+//   A record setu exported (hsds/export.ts) carries some of them as attributes of setu's own terms (taxonomy_term_id
+//   the term's fixed id): categories, kind, the names in other scripts, the services, eligible genders, documents
+//   required and location_visibility are read from those, and its organization_identifiers are added to the
+//   external ids (never removed). Its address is address_1 alone (city, region and country were written from
+//   setu's areas, which the import computes again), and a language is its note (the full BCP-47 tag, en-GB) rather
+//   than its code. So a directory exported and imported elsewhere is the same directory, and its confidential
+//   locations stay confidential.
 import { sql } from 'drizzle-orm'
 import type { Db } from '../../db/client.js'
 import type { Viewer } from '../../lib/location-visibility.js'
@@ -28,9 +35,11 @@ import type { Actor } from '../access/actor.js'
 import { DEMO_ORGANISATION_ID } from '../access/keys.js'
 import { assertMayWrite, ownerForNew, type OwnedProvider } from '../access/ownership.js'
 import { providersRepo } from '../providers/repo.js'
-import { ProviderInput, ProviderKind, type Provider } from '../providers/schemas.js'
+import { LOCATION_VISIBILITIES, type LocationVisibility } from '../../lib/location-visibility.js'
+import { ProviderInput, ProviderKind, Service, type Provider } from '../providers/schemas.js'
 import { providersService } from '../providers/service.js'
 import { HsdsService, type HsdsImportQuery, type HsdsLocation, type ImportReport } from './import-schemas.js'
+import { SETU_TERMS, TERM_IDS, type SetuTerm } from './export.js'
 
 export const HSDS_SCHEME = 'hsds'
 const SEES_ALL: Viewer = { exact: 'all' }
@@ -47,9 +56,9 @@ const TERM_TO_CATEGORY = new Map(CATEGORIES.flatMap((c) => CATEGORY_TERMS[c].map
 
 const normalise = (s: string) => s.toLowerCase().replace(/[_-]+/g, ' ').replace(/\s+/g, ' ').trim().replace(/^setu ?: ?/, '')
 
-/** The fields an import writes: everything else of a stored provider is left as it is. */
+/** The fields an import writes (and, from a record setu exported, names and location_visibility): everything else of a stored provider is left as it is. */
 const IMPORTED = ['name', 'kind', 'categories', 'services', 'location', 'address', 'phones', 'email', 'website', 'languages', 'eligibility', 'status', 'external_ids'] as const
-type Imported = Pick<ProviderInput, (typeof IMPORTED)[number]>
+type Imported = Pick<ProviderInput, (typeof IMPORTED)[number]> & Partial<Pick<ProviderInput, 'names' | 'location_visibility'>>
 
 /** The records of the body: a list, or an HSDS page's contents. */
 export const recordsOf = (body: unknown[] | { contents: unknown[] }): unknown[] => (Array.isArray(body) ? body : body.contents)
@@ -65,8 +74,20 @@ function canonical(v: unknown): string {
   )
 }
 
+/** What a record setu exported says of the fields HSDS lacks (its setu attributes), absent for any other record. */
+interface SetuFacts {
+  names: Record<string, string>
+  services: NonNullable<ProviderInput['services']>
+  genders: string[]
+  requires: string[]
+  visibility: LocationVisibility | undefined
+  /** The organization's identifiers: setu writes its external ids there. */
+  externalIds: Array<{ scheme: string; id: string }>
+}
+
 interface Mapped {
   id: string
+  setu: SetuFacts | undefined
   /** The provider fields, before validation, and where in the record each came from (for error paths). */
   raw: Record<string, unknown>
   source: Record<string, string>
@@ -98,6 +119,50 @@ function addressOf(l: HsdsLocation): string | null {
   return parts.length ? parts.join(', ') : null
 }
 
+/**
+ * The values of each setu term among the record's attributes: those whose taxonomy_term_id is the fixed id of the
+ * term their link_type names (hsds/export.ts). undefined when there are none: the record is not setu's.
+ */
+function setuAttributesOf(s: HsdsService): Map<SetuTerm, string[]> | undefined {
+  const facts = new Map<SetuTerm, string[]>()
+  for (const a of s.attributes ?? []) {
+    const term = a.link_type as SetuTerm
+    if (typeof term !== 'string' || !Object.hasOwn(SETU_TERMS, term) || a.taxonomy_term_id !== TERM_IDS[term] || typeof a.value !== 'string') continue
+    facts.set(term, [...(facts.get(term) ?? []), a.value])
+  }
+  return facts.size ? facts : undefined
+}
+
+/** The part of value before its first colon and the rest (bn:নাম → [bn, নাম]). */
+const splitPair = (value: string): [string, string] => {
+  const at = value.indexOf(':')
+  return at < 0 ? [value, ''] : [value.slice(0, at), value.slice(at + 1)]
+}
+
+function setuFactsOf(s: HsdsService, attributes: Map<SetuTerm, string[]>): SetuFacts {
+  const all = (term: SetuTerm) => attributes.get(term) ?? []
+  const services = all('service').flatMap((text) => {
+    try {
+      const parsed = Service.safeParse(JSON.parse(text))
+      return parsed.success ? [parsed.data] : []
+    } catch {
+      return []
+    }
+  })
+  const visibility = all('location_visibility').find((v): v is LocationVisibility => (LOCATION_VISIBILITIES as readonly string[]).includes(v))
+  return {
+    names: Object.fromEntries(all('name').map(splitPair)),
+    services,
+    genders: all('eligible_gender'),
+    requires: all('requires'),
+    visibility,
+    externalIds: (Array.isArray(s.organization?.organization_identifiers) ? (s.organization.organization_identifiers as unknown[]) : []).flatMap((x) => {
+      const { identifier_scheme: scheme, identifier: id } = (x ?? {}) as Record<string, unknown>
+      return typeof scheme === 'string' && scheme && typeof id === 'string' && id ? [{ scheme, id }] : []
+    }),
+  }
+}
+
 function termsOf(s: HsdsService): { categories: Category[]; kind: ProviderInput['kind'] | undefined } {
   const categories = new Set<Category>()
   let kind: ProviderInput['kind'] | undefined
@@ -114,6 +179,10 @@ function termsOf(s: HsdsService): { categories: Category[]; kind: ProviderInput[
       if (parsedKind?.success) kind = parsedKind.data
     }
   }
+  const setu = setuAttributesOf(s)
+  for (const c of setu?.get('category') ?? []) if ((CATEGORIES as readonly string[]).includes(c)) categories.add(c as Category)
+  const setuKind = ProviderKind.safeParse(setu?.get('kind')?.[0])
+  if (setuKind.success) kind = setuKind.data
   return { categories: CATEGORIES.filter((c) => categories.has(c)), kind }
 }
 
@@ -141,21 +210,31 @@ function mapService(s: HsdsService): Mapped | { errors: FieldError[] } {
   ]
     .map((p) => phoneText(p.number))
     .filter((p) => p !== '')
-  const languages = (s.languages ?? []).map((x) => x.code?.trim()).filter((c): c is string => !!c)
+  const setuAttributes = setuAttributesOf(s)
+  const setu = setuAttributes && setuFactsOf(s, setuAttributes)
+  // setu writes a tag's language as code and the whole tag (en-GB) as note.
+  const languageOf = (x: { code?: string | null; note?: unknown }) => {
+    const code = x.code?.trim()
+    const note = typeof x.note === 'string' ? x.note.trim() : undefined
+    return setu && code && note && note.toLowerCase().startsWith(`${code.toLowerCase()}-`) ? note : code
+  }
+  const languages = (s.languages ?? []).map(languageOf).filter((c): c is string => !!c)
   const hasAge = s.minimum_age != null || s.maximum_age != null
   const terms = termsOf(s)
   const description = s.description?.trim() ? s.description : null
   const status = s.status == null || s.status === 'active' ? 'active' : s.status === 'defunct' ? 'closed' : 'suspended'
   const email = s.email?.trim() || s.organization?.email?.trim() || null
   const website = s.url?.trim() || s.organization?.website?.trim() || null
+  const setuAddress = l.addresses?.[0]?.address_1?.trim()
   return {
     id: s.id,
+    setu,
     termCategories: terms.categories,
     termKind: terms.kind,
     raw: {
       name: s.name,
       location: { lat: l.latitude, lon: l.longitude },
-      address: addressOf(l),
+      address: setu ? setuAddress || null : addressOf(l),
       phones: [...new Set(phones)],
       email,
       website,
@@ -226,23 +305,40 @@ function inputFor(
   }
   const { _description: description, ...raw } = mapped.raw
   const externalIds = current ? [...current.external_ids] : []
+  const has = (x: { scheme: string; id: string }) => externalIds.some((e) => e.scheme === x.scheme && e.id === x.id)
+  // A setu record's external ids are added to the stored ones, never removed.
+  for (const x of mapped.setu?.externalIds ?? []) if (!has(x)) externalIds.push(x)
   if (!matchedById && !externalIds.some((e) => e.scheme === HSDS_SCHEME && e.id === mapped.id)) {
     externalIds.push({ scheme: HSDS_SCHEME, id: mapped.id })
   }
+  const setu = mapped.setu
+  const setuServices = setu?.services.filter((sv) => categories.includes(sv.category))
+  const ages = { min_age: parsed.minimum_age ?? null, max_age: parsed.maximum_age ?? null }
   const input = {
     ...raw,
     kind: mapped.termKind ?? current?.kind ?? q.kind ?? 'ngo',
     categories,
-    services: categories.map((category) => ({ category, name: mapped.raw.name, description })),
-    // Ages are the record's; genders and requirements (which HSDS does not state) stay as stored.
-    eligibility: current
-      ? { ...current.eligibility, min_age: parsed.minimum_age ?? null, max_age: parsed.maximum_age ?? null }
-      : raw.eligibility,
+    // A setu record lists its services (none, maybe); any other is one service per category, named after it.
+    services: setu ? setuServices : categories.map((category) => ({ category, name: mapped.raw.name, description })),
+    // Ages are the record's; genders and requirements (which HSDS does not state) stay as stored, unless setu's own
+    // attributes state them.
+    eligibility: setu
+      ? { genders: setu.genders, ...ages, requires: setu.requires }
+      : current
+        ? { ...current.eligibility, ...ages }
+        : raw.eligibility,
     external_ids: externalIds,
+    ...(setu ? { names: setu.names } : {}),
+    ...(setu?.visibility ? { location_visibility: setu.visibility } : {}),
   }
   const valid = ProviderInput.safeParse(input)
   if (!valid.success) return errorsOf(valid.error.issues, mapped.source)
-  return Object.fromEntries(IMPORTED.map((k) => [k, valid.data[k] ?? null])) as Imported
+  const keys: ReadonlyArray<keyof ProviderInput> = [
+    ...IMPORTED,
+    ...(setu ? (['names'] as const) : []),
+    ...(setu?.visibility ? (['location_visibility'] as const) : []),
+  ]
+  return Object.fromEntries(keys.map((k) => [k, valid.data[k] ?? null])) as Imported
 }
 
 /** A refusal of one record by the providers service (outside the key's areas, …) as the record's errors. */
@@ -301,7 +397,7 @@ export function hsdsImporter(db: Db) {
     }
     const patch = inputFor(prepared, q, current, !match.byExternalId)
     if (Array.isArray(patch)) return patch
-    const stored = Object.fromEntries(IMPORTED.map((k) => [k, current[k]]))
+    const stored = Object.fromEntries(Object.keys(patch).map((k) => [k, current[k as keyof Provider]]))
     if (canonical(stored) === canonical(patch)) return 'unchanged'
     try {
       await providers.update(current.id, patch, actor)
