@@ -17,6 +17,7 @@ import { BGD_LOADS, BOUNDARIES, missingBoundaries } from './bgd-boundaries.js'
 import { coverageSql, dataVersionSql } from '../src/modules/coverage/repo.js'
 import { CATEGORIES } from '../src/lib/vocabulary.js'
 import { scratchDatabase } from './scratch.js'
+import { unionPointsCtes } from './union-points.js'
 
 const { values } = parseArgs({
   options: {
@@ -69,15 +70,7 @@ try {
     await tx.execute(sql`SELECT setseed(0.42)`)
     await tx.execute(sql`
       CREATE UNLOGGED TABLE bench_points AS
-      WITH unions AS (
-        SELECT u.pcode, u.geom, ARRAY[d1.pcode, d2.pcode, d3.pcode, u.pcode] AS pcodes,
-               floor(random() * 2.2 * ${N}::float8 / count(*) OVER ())::int AS k
-        FROM areas u JOIN areas d3 ON d3.pcode = u.parent_pcode JOIN areas d2 ON d2.pcode = d3.parent_pcode
-        JOIN areas d1 ON d1.pcode = d2.parent_pcode
-        WHERE u.country = 'BGD' AND u.admin_level = 4
-      ), pts AS (
-        SELECT pcodes, (ST_Dump(ST_GeneratePoints(geom, k, 42))).geom AS pt FROM unions WHERE k > 0
-      )
+      WITH ${unionPointsCtes(N)}
       SELECT row_number() OVER () AS g, pcodes, pt, random() AS r1, random() AS r2, random() AS r3 FROM pts LIMIT ${N}::int`)
   })
   console.log(`generated ${N.toLocaleString('en')} points in ${seconds(t1).toFixed(1)} s`)

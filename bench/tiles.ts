@@ -18,6 +18,7 @@ import { providersTileSql, tileStatementSettings } from '../src/modules/tiles/sp
 import { accepts, freePort } from '../test/helpers/server.js'
 import { BGD_LOADS, BOUNDARIES, missingBoundaries } from './bgd-boundaries.js'
 import { scratchDatabase } from './scratch.js'
+import { unionPointsCtes } from './union-points.js'
 
 const { values } = parseArgs({
   options: {
@@ -172,15 +173,7 @@ try {
   await db.transaction(async (tx) => {
     await tx.execute(sql`SELECT setseed(0.42)`)
     await tx.execute(sql`
-      WITH unions AS (
-        SELECT u.pcode, u.geom, ARRAY[d1.pcode, d2.pcode, d3.pcode, u.pcode] AS pcodes,
-               floor(random() * 2.2 * ${N}::float8 / count(*) OVER ())::int AS k
-        FROM areas u JOIN areas d3 ON d3.pcode = u.parent_pcode JOIN areas d2 ON d2.pcode = d3.parent_pcode
-        JOIN areas d1 ON d1.pcode = d2.parent_pcode
-        WHERE u.country = 'BGD' AND u.admin_level = 4
-      ), pts AS (
-        SELECT pcodes, (ST_Dump(ST_GeneratePoints(geom, k, 42))).geom AS pt FROM unions WHERE k > 0
-      ), numbered AS (
+      WITH ${unionPointsCtes(N)}, numbered AS (
         SELECT row_number() OVER () AS g, pcodes, pt, random() AS r1, random() AS r2 FROM pts LIMIT ${N}::int
       )
       INSERT INTO providers (name, search_text, kind, categories, location, area_pcodes, status, location_visibility, organisation_id)
