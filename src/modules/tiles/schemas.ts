@@ -59,6 +59,17 @@ export const MvtBody = z.string().meta({
 })
 export const MVT_MEDIA_TYPE = 'application/vnd.mapbox-vector-tile'
 
+/** The fields of an area, in its outline and in its label point alike. */
+const AREA_FIELDS = {
+  pcode: 'Area code (OCHA P-code)',
+  name_en: 'English name',
+  name_local: 'Name in Bangla or Khmer (absent when unknown)',
+  country: 'BGD or KHM',
+  admin_level: '1 = division/province … 4 = union',
+  level_name: 'division, district, upazila, union, province or commune',
+  parent_pcode: 'The parent area’s code (absent for level 1)',
+}
+
 /** The fields of each vector layer and their types, as TileJSON's vector_layers state them. */
 export const VECTOR_LAYERS: Record<TileLayer, Array<{ id: string; description: string; fields: Record<string, string> }>> = {
   areas: [
@@ -67,28 +78,12 @@ export const VECTOR_LAYERS: Record<TileLayer, Array<{ id: string; description: s
       description:
         'Administrative area outlines, generalised to the zoom: level 1 (division, province) to zoom 5, level 2 (district) at ' +
         '6–7, level 3 (upazila, commune) at 8–9, level 4 (union) from 10; where no deeper level is loaded, the deepest that is',
-      fields: {
-        pcode: 'Area code (OCHA P-code)',
-        name_en: 'English name',
-        name_local: 'Name in Bangla or Khmer (absent when unknown)',
-        country: 'BGD or KHM',
-        admin_level: '1 = division/province … 4 = union',
-        level_name: 'division, district, upazila, union, province or commune',
-        parent_pcode: 'The parent area’s code (absent for level 1)',
-      },
+      fields: AREA_FIELDS,
     },
     {
       id: 'area_labels',
       description: 'One point per area of the areas layer, inside it (its representative point): where to put its name',
-      fields: {
-        pcode: 'Area code (OCHA P-code)',
-        name_en: 'English name',
-        name_local: 'Name in Bangla or Khmer (absent when unknown)',
-        country: 'BGD or KHM',
-        admin_level: '1 = division/province … 4 = union',
-        level_name: 'division, district, upazila, union, province or commune',
-        parent_pcode: 'The parent area’s code (absent for level 1)',
-      },
+      fields: AREA_FIELDS,
     },
   ],
   providers: [
