@@ -98,7 +98,17 @@ async function shutdown(signal: string) {
   }
   stopOwnCluster()
   log.info('stopped')
-  process.exit(0)
+  await exitAfterLogs(0)
+}
+
+/**
+ * pino writes asynchronously; at process.exit it writes what is still queued synchronously, which can land before
+ * a line whose write was already under way. Waiting for the queue keeps the last lines in order (bounded: a
+ * blocked stdout must not hold the process).
+ */
+async function exitAfterLogs(code: number): Promise<never> {
+  await Promise.race([new Promise<void>((resolve) => log.flush(() => resolve())), new Promise((r) => setTimeout(r, 1000))])
+  process.exit(code)
 }
 
 main().catch(async (err: unknown) => {
@@ -111,5 +121,5 @@ main().catch(async (err: unknown) => {
   log.debug({ err }, 'could not start')
   await db?.$client.end().catch(() => {})
   stopOwnCluster()
-  process.exit(1)
+  await exitAfterLogs(1)
 })
