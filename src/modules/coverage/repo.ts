@@ -1,4 +1,4 @@
-// Coverage SQL: the one statement that answers a coverage request, the cheap fingerprint of the data it reads
+// Coverage SQL: the one statement that answers a coverage request, the check that the data it read has not changed
 // (for the cache), and the topology-keeping polygon simplification of the GeoJSON output.
 import { sql, type SQL } from 'drizzle-orm'
 import type { Executor } from '../../db/client.js'
@@ -107,38 +107,33 @@ export async function coverageRows(ex: Executor, s: CoverageSelection, viewer: V
   return rows.map((r) => ({ ...r, nearest_m: r.nearest_m === null ? null : Number(r.nearest_m) }))
 }
 
-/**
- * A fingerprint of everything a coverage answer reads: today (stale, MOU expiry), and for providers, MOUs and areas
- * the row count and the sum of the rows' xmin. Every committed INSERT, UPDATE or DELETE changes one of them (an
- * UPDATE writes a new row version with the writing transaction's id as xmin), whoever wrote it (the API, the
- * importer, a script, SQL by hand) and in whichever server process. Read in the same snapshot as the statement it
- * guards, it names exactly the data that statement saw: max(updated_at) would not (a transaction that began earlier
- * and commits later writes an older timestamp), and a sequence bumped by a trigger moves before its transaction
- * commits. No schema change and no cost on the write path; it reads the three tables' row headers (tens of ms for
- * 100,000 providers), so the service first compares the snapshot itself (currentSnapshot).
- * Also returned: the snapshot it was read in.
- */
-export const dataVersionSql = sql`
-  SELECT setu_today()::text || '@' || pg_current_snapshot()::text AS snapshot,
-    concat_ws('/', setu_today()::text,
-      (SELECT count(*) || ':' || coalesce(sum(xmin::text::bigint), 0) FROM providers),
-      (SELECT count(*) || ':' || coalesce(sum(xmin::text::bigint), 0) FROM mous),
-      (SELECT count(*) || ':' || coalesce(sum(xmin::text::bigint), 0) FROM areas)) AS version`
+/** The data a statement sees: the day (stale, MOU expiry) and the database snapshot (xmin:xmax:in-progress ids). */
+export type DataState = {
+  day: string
+  snapshot: string
+}
 
-export async function dataVersion(ex: Executor): Promise<{ snapshot: string; version: string }> {
-  const { rows } = await ex.execute<{ snapshot: string; version: string }>(dataVersionSql)
+/** The day and the snapshot of the statement (in a REPEATABLE READ transaction: the transaction's). */
+export async function dataState(ex: Executor): Promise<DataState> {
+  const { rows } = await ex.execute<DataState>(sql`SELECT setu_today()::text AS day, pg_current_snapshot()::text AS snapshot`)
   return rows[0]
 }
 
 /**
- * The database snapshot (xmin:xmax:in-progress ids) a new statement would see, with the day. Two equal snapshots see
- * exactly the same committed data, so an answer computed or checked under a snapshot still holds while the snapshot
- * has not moved: a check that costs no table read. Any transaction that writes anything in the cluster moves it;
- * then the fingerprint decides.
+ * Whether a transaction that wrote providers, MOUs or areas (the data_writes journal, migrations/0007) committed
+ * after `since` was taken and before this statement's snapshot: the journal's rows this statement sees (their
+ * transactions committed) that `since` did not see. Any process, script or hand-written SQL counts, through the
+ * tables' triggers. The range on xid is only for the index: every transaction not visible in `since` has an id of
+ * at least its xmin. Also returned: this statement's day and snapshot, which the data it saw is then known to match.
  */
-export async function currentSnapshot(ex: Executor): Promise<string> {
-  const { rows } = await ex.execute<{ s: string }>(sql`SELECT setu_today()::text || '@' || pg_current_snapshot()::text AS s`)
-  return rows[0].s
+export const writesSinceSql = (since: string) => sql`
+  SELECT setu_today()::text AS day, pg_current_snapshot()::text AS snapshot,
+    EXISTS (SELECT 1 FROM data_writes w
+            WHERE w.xid >= pg_snapshot_xmin(${since}::pg_snapshot) AND NOT pg_visible_in_snapshot(w.xid, ${since}::pg_snapshot)) AS written`
+
+export async function writesSince(ex: Executor, since: string): Promise<DataState & { written: boolean }> {
+  const { rows } = await ex.execute<DataState & { written: boolean }>(writesSinceSql(since))
+  return rows[0]
 }
 
 export type ParentArea = {
