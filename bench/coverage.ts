@@ -2,8 +2,9 @@
 // into a scratch database with the project's importer, N synthetic providers (unevenly spread over the unions, so
 // some have none; 1-3 categories, 90 % active, a third with a signed MOU, verification and funding dates of every
 // age), then GET /v1/coverage?country=BGD&admin_level=4 through the production app (buildApp, app.inject) as an
-// analyst: cold (the statement runs; each round with another gap_km, so nothing is cached) and cached (the data
-// fingerprint is read and the kept answer served), JSON and CSV, and the GeoJSON polygons once.
+// analyst: cold (the statement runs; each round with another gap_km, so nothing is cached) and cached (the
+// data_writes journal is read and the kept answer served), also after a write the answer does not depend on, JSON and
+// CSV, and the GeoJSON polygons once.
 // Usage: npm run bench:coverage -- [--n 100000] [--rounds 3] [--geojson] [--explain] [--insert-rounds 3] [--keep]
 import { readFileSync } from 'node:fs'
 import { loadavg } from 'node:os'
