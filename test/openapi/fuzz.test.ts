@@ -311,7 +311,7 @@ const plans: Record<string, Plan> = {
   'GET /v1/providers/nearest': {
     valid: () =>
       spec({
-        query: { lat: '23.1', lon: '89.2', category: 'legal', limit: '5', max_km: '50', gender: 'female', age: '30', cost: 'free', not_requiring: 'court_order,formal_identification', kind: 'ngo', status: 'active', mou_status: 'signed', format: 'json' },
+        query: { lat: '23.1', lon: '89.2', category: 'legal', limit: '5', max_km: '50', gender: 'female', age: '30', cost: 'free', not_requiring: 'court_order,formal_identification', kind: 'ngo', not_kind: 'focal_point,private', status: 'active', mou_status: 'signed', format: 'json' },
       }),
   },
   'GET /v1/providers': {

@@ -10,9 +10,10 @@ import {
   byTestId,
   CATEGORIES,
   chooseArea,
-  demoArea,
+  demoAreas,
   dialled,
   expectedNearest,
+  focalPointsOf,
   openFieldPage,
   shownName,
   squeezed,
@@ -29,22 +30,33 @@ t.before(async () => {
   if (!skip) server = await startPageServer(t)
 })
 
-/** The text of a PDF, as poppler extracts it (UTF-8, reading order). */
-function pdfText(pdf: Buffer): string {
+/**
+ * The text of a PDF, as poppler extracts it (UTF-8), in the order it was drawn (-raw): poppler's layout mode places a
+ * Bangla conjunct drawn above or below the line (ন্ত in আন্তর্জাতিক) on a line of its own, splitting the word.
+ */
+function pdfText(pdf: Buffer, pages: string[] = []): string {
   const dir = mkdtempSync(path.join(tmpdir(), 'setu-pdf-'))
   try {
     const file = path.join(dir, 'directory.pdf')
     writeFileSync(file, pdf)
-    return execFileSync(PDFTOTEXT, ['-enc', 'UTF-8', file, '-'], { encoding: 'utf8' })
+    return execFileSync(PDFTOTEXT, ['-raw', '-enc', 'UTF-8', ...pages, file, '-'], { encoding: 'utf8' })
   } finally {
     rmSync(dir, { recursive: true, force: true })
   }
 }
 
-async function checkDirectory(t: Test, area: DemoArea, lang: Lang, locale: string) {
+/** The first demo area of the country that has focal points of its own, so that the directory's section shows. */
+async function areaWithFocalPoints(country: 'BGD' | 'KHM'): Promise<DemoArea> {
+  for (const area of demoAreas(country)) if ((await focalPointsOf(server!, area.pcode)).length) return area
+  throw new Error(`no demo area of ${country} has focal points of its own`)
+}
+
+async function checkDirectory(t: Test, country: 'BGD' | 'KHM', lang: Lang, locale: string) {
+  const area = await areaWithFocalPoints(country)
   const expected = new Map<Category, ApiProvider | undefined>()
   for (const category of CATEGORIES) expected.set(category, (await expectedNearest(server!, area.pcode, category, 1))[0])
-  t.comment(`area: ${area.pcode} ${area.name_en} / ${area.name_local} (from ${area.file})`)
+  const focal = await focalPointsOf(server!, area.pcode)
+  t.comment(`area: ${area.pcode} ${area.name_en} / ${area.name_local} (from ${area.file}), ${focal.length} focal points`)
 
   await withBrowser(t, server!, { locale, name: `directory-${lang}` }, async ({ page }) => {
     await openFieldPage(page, server!)
@@ -76,24 +88,42 @@ async function checkDirectory(t: Test, area: DemoArea, lang: Lang, locale: strin
       t.match(entry.text, shownName(provider, lang), `${entry.category}: the nearest active provider, named in ${lang}`)
       t.same(entry.tel.map(dialled).sort(), provider.phones.map(dialled).sort(), `${entry.category}: its phones as tel: links`)
     }
+    t.notOk([...expected.values()].some((p) => p?.kind === 'focal_point'), 'the services are services, not focal points')
+
+    const shownFocal = await byTestId(page, 'directory-focal-point').evaluateAll((els) =>
+      els.map((el) => ({
+        id: el.getAttribute('data-provider-id'),
+        text: (el as HTMLElement).innerText,
+        tel: [...el.querySelectorAll('a[href^="tel:"]')].map((a) => a.getAttribute('href') ?? ''),
+      })),
+    )
+    t.same(shownFocal.map((f) => f.id).sort(), focal.map((f) => f.id).sort(), "the area's own focal points, each once")
+    for (const f of focal) {
+      const shown = shownFocal.find((x) => x.id === f.id)
+      t.match(shown?.text, shownName(f, lang), `focal point named in ${lang}: ${shownName(f, lang)}`)
+      t.same(shown?.tel.map(dialled).sort(), f.phones.map(dialled).sort(), 'with its phones as tel: links')
+    }
     t.ok(await byTestId(page, 'printed-on').isVisible(), 'the date printed is shown')
 
     const pdf = await page.pdf({ format: 'A4', printBackground: true })
     t.ok(pdf.subarray(0, 5).toString() === '%PDF-', 'Chromium printed a PDF')
     const text = squeezed(pdfText(pdf))
+    const printedOn = squeezed(await byTestId(page, 'printed-on').innerText())
+    t.ok(printedOn.length > 0 && squeezed(pdfText(pdf, ['-f', '1', '-l', '1'])).includes(printedOn), `the first sheet has the date printed: ${printedOn}`)
     t.ok(text.includes(squeezed(area.name_local)), `the PDF has the area's name as text: ${area.name_local}`)
     for (const [category, provider] of expected) {
       if (!provider) continue
       const name = shownName(provider, lang)
       t.ok(text.includes(squeezed(name)), `the PDF has the ${category} provider's name as text: ${name}`)
     }
+    for (const f of focal) t.ok(text.includes(squeezed(shownName(f, lang))), `the PDF has the focal point's name as text: ${shownName(f, lang)}`)
   })
 }
 
 t.test('the directory of a Bangladeshi union in Bangla, and its PDF', { skip, timeout: BROWSER_TEST_TIMEOUT_MS }, async (t) => {
-  await checkDirectory(t, demoArea('BGD'), 'bn', 'bn-BD')
+  await checkDirectory(t, 'BGD', 'bn', 'bn-BD')
 })
 
 t.test('the directory of a Cambodian commune in Khmer, and its PDF', { skip, timeout: BROWSER_TEST_TIMEOUT_MS }, async (t) => {
-  await checkDirectory(t, demoArea('KHM'), 'km', 'km-KH')
+  await checkDirectory(t, 'KHM', 'km', 'km-KH')
 })

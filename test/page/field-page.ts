@@ -81,9 +81,20 @@ export async function areaPoint(server: PageServer, pcode: string) {
 }
 
 /** What GET /v1/providers/nearest answers an anonymous caller for the area's point. */
+/**
+ * The nearest services the page should list: the API's nearest providers of the category, without the community
+ * focal points (the page shows them as the ones who refer, not as services). Filtered here, from a longer list,
+ * rather than with the API's not_kind, so that the test does not take the page's own query as the answer.
+ */
 export async function expectedNearest(server: PageServer, pcode: string, category: Category, limit = 25) {
   const { lat, lon } = await areaPoint(server, pcode)
-  const res = await getJson<{ items: ApiProvider[] }>(server, `/v1/providers/nearest?lat=${lat}&lon=${lon}&category=${category}&limit=${limit}`)
+  const res = await getJson<{ items: ApiProvider[] }>(server, `/v1/providers/nearest?lat=${lat}&lon=${lon}&category=${category}&limit=100`)
+  return res.items.filter((p) => p.kind !== 'focal_point').slice(0, limit)
+}
+
+/** The area's own active focal points, as the API lists them. */
+export async function focalPointsOf(server: PageServer, pcode: string) {
+  const res = await getJson<{ items: ApiProvider[] }>(server, `/v1/providers?kind=focal_point&status=active&area=${pcode}&limit=100`)
   return res.items
 }
 

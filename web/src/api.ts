@@ -103,7 +103,7 @@ export interface NearestFilters {
   noId?: boolean
 }
 
-/** The nearest query, its parameters in a fixed order: the same search is the same URL, so the cache finds it. */
+/** The nearest services query, its parameters in a fixed order: the same search is the same URL, so the cache finds it. */
 export function nearestUrl(point: LatLon, f: NearestFilters, limit = 10): string {
   const q = new URLSearchParams({ lat: point.lat.toFixed(5), lon: point.lon.toFixed(5), limit: String(limit) })
   if (f.category) q.set('category', f.category)
@@ -112,5 +112,8 @@ export function nearestUrl(point: LatLon, f: NearestFilters, limit = 10): string
   if (f.free) q.set('cost', 'free')
   const notRequiring = [f.noId && 'formal_identification', f.noCourtOrder && 'court_order'].filter(Boolean) as string[]
   if (notRequiring.length) q.set('not_requiring', notRequiring.sort().join(','))
+  // Services only: the community focal points (UP or CTC members, teachers) refer to them, and are shown as such
+  // (the pathway, the directory's own section), never as the nearest counsellor or lawyer.
+  q.set('not_kind', 'focal_point')
   return `/v1/providers/nearest?${q}`
 }

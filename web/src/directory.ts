@@ -1,6 +1,7 @@
-// The union directory to pin on the Union Parishad wall: for one area (?area=<pcode>), the nearest active provider of
-// each category from the area's representative point, with phones, hours and requirements, the date printed and
-// "verify before referring", in the chosen language. An A4 print stylesheet (directory.css).
+// The union directory to pin on the Union Parishad wall: for one area (?area=<pcode>), the nearest active service of
+// each category from the area's representative point, with phones, hours and requirements, then the area's own
+// focal points (who refers), the date printed and "verify before referring", in the chosen language. An A4 print
+// stylesheet (directory.css).
 import './fonts.js'
 import './style.css'
 import './directory.css'
@@ -16,9 +17,13 @@ type Entry = { category: Category; provider?: NearestProvider }
 
 let area: Area | undefined
 let entries: Entry[] = []
+let focalPoints: NearestProvider[] = []
 let failed = false
 let cachedAt: Date | undefined
 const printedOn = new Date()
+
+/** A union has a few focal points (UP member, CTC member, teacher, …). */
+const MAX_FOCAL_POINTS = 10
 
 const pcode = new URLSearchParams(location.search).get('area')?.trim() ?? ''
 
@@ -56,6 +61,29 @@ function renderEntry({ category, provider: p }: Entry): HTMLElement {
   )
 }
 
+/** The area's focal points: the people to call first to refer someone, with their phones. */
+function renderFocalPoints(): HTMLElement | null {
+  if (!focalPoints.length) return null
+  return h(
+    'section',
+    { class: 'entry focal-points', 'data-testid': 'directory-focal-points' },
+    h('h2', { class: 'entry-category' }, h('span', {}, t('directory_focal_points'))),
+    h(
+      'ul',
+      {},
+      ...focalPoints.map((p) =>
+        h(
+          'li',
+          { 'data-testid': 'directory-focal-point', 'data-provider-id': p.id },
+          h('span', { class: 'entry-name' }, providerName(p)),
+          ' ',
+          ...p.phones.map((phone) => h('a', { class: 'call', href: telHref(phone), dir: 'ltr' }, phone)),
+        ),
+      ),
+    ),
+  )
+}
+
 function render() {
   translateStatic()
   if (pcode) byId<HTMLAnchorElement>('back').href = `/?area=${encodeURIComponent(pcode)}`
@@ -72,7 +100,8 @@ function render() {
   const fetchedAt = byId('fetched-at')
   fetchedAt.hidden = !cachedAt
   fetchedAt.textContent = cachedAt ? t('fetched_at', { date: formatDateTime(cachedAt) }) : ''
-  byId('directory').replaceChildren(...entries.map(renderEntry))
+  const focal = renderFocalPoints()
+  byId('directory').replaceChildren(...entries.map(renderEntry), ...(focal ? [focal] : []))
 }
 
 async function load() {
@@ -81,11 +110,14 @@ async function load() {
     const answer = await getJson<Area>(`/v1/areas/${encodeURIComponent(pcode)}`)
     area = answer.data
     render()
-    const answers = await Promise.all(
-      CATEGORIES.map((category) => getJson<{ items: NearestProvider[] }>(nearestUrl(area!.rep_point, { category }, 1))),
-    )
+    const focalUrl = `/v1/providers?${new URLSearchParams({ kind: 'focal_point', area: pcode, status: 'active', limit: String(MAX_FOCAL_POINTS) })}`
+    const [focal, ...answers] = await Promise.all([
+      getJson<{ items: NearestProvider[] }>(focalUrl),
+      ...CATEGORIES.map((category) => getJson<{ items: NearestProvider[] }>(nearestUrl(area!.rep_point, { category }, 1))),
+    ])
     entries = CATEGORIES.map((category, i) => ({ category, provider: answers[i].data.items[0] }))
-    cachedAt = [answer, ...answers].map((a) => a.cachedAt).find(Boolean)
+    focalPoints = focal.data.items
+    cachedAt = [answer, focal, ...answers].map((a) => a.cachedAt).find(Boolean)
   } catch {
     failed = true
   }

@@ -355,25 +355,33 @@ export const ListQuery = z
 export type ListQuery = z.infer<typeof ListQuery>
 
 /**
- * Requirements a survivor cannot meet (no court order, no ID card): comma-separated, repeated, or both. Sorted and
- * without repeats, so that the same filter in any order is the same query shape (nearest-json.ts's statement cache).
+ * A list of values of `values` to leave out: comma-separated, repeated, or both. Sorted and without repeats, so that
+ * the same filter in any order is the same query shape (nearest-json.ts's statement cache).
  */
-const NotRequiring = z
-  .union([z.string(), z.array(z.string()).max(10)])
-  .transform((value, ctx) => {
+function exclusionList<T extends string>(name: string, values: z.ZodEnum<{ [K in T]: K }>, max: number) {
+  return z.union([z.string(), z.array(z.string()).max(max)]).transform((value, ctx) => {
     const words = (Array.isArray(value) ? value : [value]).flatMap((v) => v.split(',')).map((w) => w.trim())
-    const unknown = words.filter((w) => !(Requirement.options as string[]).includes(w))
+    const unknown = words.filter((w) => !(values.options as string[]).includes(w))
     if (unknown.length) {
-      ctx.addIssue({ code: 'custom', message: `not_requiring takes ${Requirement.options.join(', ')}; not ${unknown.map((w) => JSON.stringify(w)).join(', ')}` })
+      ctx.addIssue({ code: 'custom', message: `${name} takes ${values.options.join(', ')}; not ${unknown.map((w) => JSON.stringify(w)).join(', ')}` })
       return z.NEVER
     }
-    return [...new Set(words as z.infer<typeof Requirement>[])].sort()
+    return [...new Set(words as T[])].sort()
   })
-  .meta({
-    description:
-      'Only providers whose eligibility requires none of these (comma-separated or repeated): e.g. court_order,formal_identification for a survivor without a court order or an ID card',
-    example: 'court_order,formal_identification',
-  })
+}
+
+/** Requirements a survivor cannot meet (no court order, no ID card). */
+const NotRequiring = exclusionList('not_requiring', Requirement, 10).meta({
+  description:
+    'Only providers whose eligibility requires none of these (comma-separated or repeated): e.g. court_order,formal_identification for a survivor without a court order or an ID card',
+  example: 'court_order,formal_identification',
+})
+
+/** Kinds to leave out: the field page asks for services, not the community focal points who refer to them. */
+const NotKind = exclusionList('not_kind', ProviderKind, 10).meta({
+  description: 'Only providers of none of these kinds (comma-separated or repeated): e.g. focal_point for services only, without the community focal points who refer to them',
+  example: 'focal_point',
+})
 
 export const NearestQuery = z.strictObject({
   lat: Lat,
@@ -386,6 +394,7 @@ export const NearestQuery = z.strictObject({
   cost: Cost.optional(),
   not_requiring: NotRequiring.optional(),
   kind: ProviderKind.optional(),
+  not_kind: NotKind.optional(),
   status: ProviderStatus.default('active'),
   mou_status: MouStatusParam.optional(),
   format: FormatParam.optional(),

@@ -6,7 +6,7 @@ import type { BBox } from '../../lib/geo.js'
 import { insideShownEnvelope, withinShownDistance, type Viewer } from '../../lib/location-visibility.js'
 import { pointSql, type Bound, type BoundPoint } from '../../lib/point.js'
 import { mouStatusFilter } from '../mous/repo.js'
-import { CATEGORIES, Requirement, type NearestQuery, type ProviderStatus } from './schemas.js'
+import { CATEGORIES, ProviderKind, Requirement, type NearestQuery, type ProviderStatus } from './schemas.js'
 
 const REQUIREMENTS = Requirement.options
 
@@ -41,6 +41,11 @@ const categoryLiteral = (c: string) => {
 const requirementsLiteral = (rs: readonly string[]) => {
   for (const r of rs) if (!(REQUIREMENTS as readonly string[]).includes(r)) throw new Error(`not a requirement: ${r}`)
   return sql.raw(`'{${rs.join(',')}}'::text[]`)
+}
+/** Kinds as a text[] literal, each checked against the enum, like requirementsLiteral. */
+const kindsLiteral = (ks: readonly string[]) => {
+  for (const k of ks) if (!(ProviderKind.options as readonly string[]).includes(k)) throw new Error(`not a kind: ${k}`)
+  return sql.raw(`'{${ks.join(',')}}'::text[]`)
 }
 const statusLiteral = (s: ProviderStatus) => {
   if (!['active', 'suspended', 'closed'].includes(s)) throw new Error(`not a status: ${s}`)
@@ -107,6 +112,7 @@ export function nearestSql(q: NearestQuery, select: SQL, viewer: Viewer, bound: 
   // A post-filter on the KNN scan like gender and age: none of the requirements the survivor cannot meet.
   if (q.not_requiring?.length) filters.push(sql`NOT (p.requires && ${requirementsLiteral(q.not_requiring)})`)
   if (q.kind) filters.push(sql`p.kind = ${q.kind}::text`)
+  if (q.not_kind?.length) filters.push(sql`p.kind <> ALL (${kindsLiteral(q.not_kind)})`)
   if (q.mou_status) filters.push(mouStatusFilter(sql`p.id`, q.mou_status, q.category))
   return sql`
     SELECT ${select}, ST_Distance((p.location::geography), ${here}) AS distance_m

@@ -120,6 +120,7 @@ export const bn: Messages = {
   directory_for: '{area} এর কাছের সেবাসমূহ',
   directory_choose: 'কোনো জায়গা বাছাই করা হয়নি। খোঁজার পাতা থেকে এই পাতা খুলুন।',
   directory_none: 'কোনো সচল সেবা পাওয়া যায়নি',
+  directory_focal_points: 'এই এলাকার ফোকাল পয়েন্ট: তাঁরা রেফার করতে সাহায্য করেন',
   printed_on: 'প্রিন্টের তারিখ: {date}',
   verify_before_referring: 'রেফার করার আগে যাচাই করুন: প্রথমে সেবাদানকারীকে ফোন করুন।',
   print: 'প্রিন্ট করুন',

@@ -118,6 +118,7 @@ export const en = {
   directory_for: 'Nearest services for {area}',
   directory_choose: 'No place chosen. Open this page from the search page.',
   directory_none: 'No active service found',
+  directory_focal_points: 'Focal points here: they help you refer',
   printed_on: 'Printed on {date}',
   verify_before_referring: 'Verify before referring: call the service first.',
   print: 'Print',

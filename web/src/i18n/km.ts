@@ -120,6 +120,7 @@ export const km: Messages = {
   directory_for: 'សេវានៅជិតបំផុតសម្រាប់ {area}',
   directory_choose: 'មិនទាន់បានជ្រើសទីកន្លែងទេ។ សូមបើកទំព័រនេះពីទំព័រស្វែងរក។',
   directory_none: 'រកមិនឃើញសេវាដែលកំពុងដំណើរការ',
+  directory_focal_points: 'ចំណុចប្រសព្វក្នុងតំបន់នេះ៖ ពួកគេជួយអ្នកបញ្ជូនបន្ត',
   printed_on: 'បោះពុម្ពនៅ {date}',
   verify_before_referring: 'ផ្ទៀងផ្ទាត់មុនពេលបញ្ជូន៖ សូមទូរស័ព្ទទៅសេវាជាមុនសិន។',
   print: 'បោះពុម្ព',
