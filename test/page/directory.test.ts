@@ -10,7 +10,7 @@ import {
   byTestId,
   CATEGORIES,
   chooseArea,
-  demoAreas,
+  areaWithFocalPoints,
   dialled,
   expectedNearest,
   focalPointsOf,
@@ -19,7 +19,6 @@ import {
   squeezed,
   type ApiProvider,
   type Category,
-  type DemoArea,
   type Lang,
 } from './field-page.js'
 
@@ -45,14 +44,8 @@ function pdfText(pdf: Buffer, pages: string[] = []): string {
   }
 }
 
-/** The first demo area of the country that has focal points of its own, so that the directory's section shows. */
-async function areaWithFocalPoints(country: 'BGD' | 'KHM'): Promise<DemoArea> {
-  for (const area of demoAreas(country)) if ((await focalPointsOf(server!, area.pcode)).length) return area
-  throw new Error(`no demo area of ${country} has focal points of its own`)
-}
-
 async function checkDirectory(t: Test, country: 'BGD' | 'KHM', lang: Lang, locale: string) {
-  const area = await areaWithFocalPoints(country)
+  const area = await areaWithFocalPoints(server!, country)
   const expected = new Map<Category, ApiProvider | undefined>()
   for (const category of CATEGORIES) expected.set(category, (await expectedNearest(server!, area.pcode, category, 1))[0])
   const focal = await focalPointsOf(server!, area.pcode)

@@ -98,6 +98,12 @@ export async function focalPointsOf(server: PageServer, pcode: string) {
   return res.items
 }
 
+/** The first demo area of the country that has focal points of its own, so that the directory's section shows. */
+export async function areaWithFocalPoints(server: PageServer, country: 'BGD' | 'KHM'): Promise<DemoArea> {
+  for (const area of demoAreas(country)) if ((await focalPointsOf(server, area.pcode)).length) return area
+  throw new Error(`no demo area of ${country} has focal points of its own`)
+}
+
 /** A phone number as the digits (and leading +) a tel: link dials. */
 export const dialled = (phone: string) => decodeURIComponent(phone.replace(/^tel:/, '')).replace(/[^\d+]/g, '')
 

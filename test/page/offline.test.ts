@@ -2,7 +2,7 @@
 // no network at all, saying when they were fetched.
 import t from 'tap'
 import { BROWSER_TEST_TIMEOUT_MS, skipBrowserTest, startPageServer, withBrowser, type PageServer } from '../helpers/browser.js'
-import { byTestId, chooseArea, chooseCategory, demoArea, expectedNearest, openFieldPage, shownResults } from './field-page.js'
+import { areaWithFocalPoints, byTestId, chooseArea, chooseCategory, demoArea, expectedNearest, focalPointsOf, openFieldPage, shownResults } from './field-page.js'
 
 const skip = skipBrowserTest('area-search', 'selected-area', 'result', 'result-name', 'fetched-at')
 let server: PageServer | undefined
@@ -40,6 +40,34 @@ t.test('offline after a search: a reload opens the page and the last results fro
     })
     const text = (await fetchedAt.innerText()).trim()
     t.ok(text.includes(year) && text.includes(day), `fetched-at shows today's date: ${JSON.stringify(text)}`)
+    await context.setOffline(false)
+  })
+})
+
+t.test('offline: a union directory opened once opens again, with its services, focal points and the date', { skip, timeout: BROWSER_TEST_TIMEOUT_MS }, async (t) => {
+  const area = await areaWithFocalPoints(server!, 'BGD')
+  const focal = await focalPointsOf(server!, area.pcode)
+  await withBrowser(t, server!, { locale: 'en-GB', name: 'offline-directory' }, async ({ context, page }) => {
+    await openFieldPage(page, server!)
+    await page.evaluate(async () => navigator.serviceWorker.ready)
+    await page.goto(`${server!.origin}/directory.html?area=${encodeURIComponent(area.pcode)}`)
+    await page.waitForSelector('body[data-ready="true"]')
+    const read = () =>
+      page.locator('[data-testid="directory-entry"], [data-testid="directory-focal-point"]').evaluateAll((els) =>
+        els.map((el) => `${el.getAttribute('data-testid')}:${el.getAttribute('data-category') ?? ''}:${el.getAttribute('data-provider-id') ?? ''}`),
+      )
+    const online = await read()
+    t.equal(online.filter((e) => e.startsWith('directory-focal-point')).length, focal.length, `online: ${online.length} entries, ${focal.length} of them focal points`)
+    t.ok(await byTestId(page, 'fetched-at').isHidden(), 'online: no fetched-at note')
+
+    await context.setOffline(true)
+    const reloaded = await page.reload()
+    t.ok(reloaded?.fromServiceWorker(), 'the directory page came from the service worker')
+    await page.waitForSelector('body[data-ready="true"]')
+    t.same(await read(), online, 'the same entries and focal points, offline')
+    const fetchedAt = byTestId(page, 'fetched-at')
+    await fetchedAt.waitFor({ state: 'visible' })
+    t.match(await fetchedAt.innerText(), /\d/, 'with the date they were fetched')
     await context.setOffline(false)
   })
 })
