@@ -1,6 +1,7 @@
 // POST /v1/providers/import?format=hsds: the specification's own examples (latitude 100 rejected with its reason,
 // real coordinates imported, a second import unchanged), the mapping of every field read, categories from taxonomy
-// terms, per-record rejection that writes nothing, ownership, and the audit trail.
+// terms, cost and opening hours from fees and schedules, per-record rejection that writes nothing, ownership, and
+// the audit trail.
 import { existsSync, readFileSync } from 'node:fs'
 import path from 'node:path'
 import { sql } from 'drizzle-orm'
@@ -103,6 +104,9 @@ t.test('the specification’s examples', { skip: skipWithoutHsds }, async (t) =>
       website: 'http://example.com/counselling',
       languages: ['ur'],
       eligibility: { genders: [], min_age: 12, max_age: 100, requires: [] },
+      // Its schedule's description; its fees are free text ("… £50 per hour …"), which is no setu cost.
+      opening_hours: full.schedules[0].description,
+      cost: null,
       status: 'active',
       external_ids: [{ scheme: 'hsds', id: full.id }],
       areas: [{ pcode: 'BD40' }, { pcode: 'BD4041' }],

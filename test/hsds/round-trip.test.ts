@@ -287,9 +287,15 @@ t.test('setu attributes that setu cannot store reject their record with the attr
     ['no verified_on', withoutTerm('verified_on'), attributeAt(withoutTerm('verified_on'), 'verification_method').path, /needs both verified_on.*no verified_on/],
     ['two capacities', twoCapacities, `attributes.${twoCapacities.attributes.length - 1}.value`, /more than one capacity attribute/],
   ]
-  const report = await importHsds(app, [...cases.map(([, record]) => record), ...records])
+  const twoErrors = { ...withAttribute(centre, 'capacity', 'lots'), email: 'not an email' }
+  const report = await importHsds(app, [...cases.map(([, record]) => record), twoErrors, ...records])
   t.match(report, { created: 0, updated: 0, unchanged: records.length })
-  t.equal(report.rejected.length, cases.length)
+  t.equal(report.rejected.length, cases.length + 1)
+  t.match(
+    report.rejected.find((r: Json) => r.index === cases.length)?.errors,
+    [{ path: attributeAt(centre, 'capacity').path, message: /whole number/ }, { path: 'email', message: /email/i }],
+    'an unreadable attribute is reported with the record’s other errors',
+  )
   cases.forEach(([what, , path, message], index) => {
     const rejection = report.rejected.find((r: Json) => r.index === index)
     t.match(rejection, { id: centre.id, errors: [{ path, message }] }, what)

@@ -30,17 +30,18 @@
 //   the term's fixed id): categories, kind, the names in other scripts, the services, eligible genders, documents
 //   required, location_visibility, cost, capacity, funded_until and the verification (verified_on,
 //   verification_method, verified_by) are read from those, and its organization_identifiers are added to the
-//   external ids (never removed). setu's export writes every value a provider has, so such a record states them all:
-//   one without a cost, capacity, funded_until or verification attribute, or without a schedule description, is a provider
-//   without it, and an import clears it (as it does the names and services). Its cost attribute comes before
-//   fees_description. A value setu cannot store rejects the record at its attribute (attributes.<i>.value):
-//   capacity not a whole number (0 to 1,000,000), a date that is not YYYY-MM-DD (2025-13-40), a cost or method
-//   outside setu's values, two different values of one term. A verification is verified_on and verification_method
-//   together (verified_by optional): one without the other rejects the record, naming the missing term's id,
-//   rather than be dropped, since dropping it would pass the provider off as never verified. Its address is
-//   address_1 alone (city, region and country were written from setu's areas, which the import computes again),
-//   and a language is its note (the full BCP-47 tag, en-GB) rather than its code. So a directory exported and
-//   imported elsewhere is the same directory, and its confidential locations stay confidential.
+//   external ids (never removed). setu's export writes every value a provider has, so such a record states them
+//   all: one without a cost, capacity, funded_until or verification attribute, or without a schedule description,
+//   is a provider without it, and an import clears it (as it does the names and services). Its cost attribute
+//   comes before fees_description. A value setu cannot store rejects the record at its attribute
+//   (attributes.<i>.value), with any other error of the record: capacity not a whole number (0 to 1,000,000), a
+//   date that is not YYYY-MM-DD (2025-13-40), a cost or method outside setu's values, two different values of one
+//   term. A verification is verified_on and verification_method together (verified_by optional): one without the
+//   other rejects the record, naming the missing term's id, rather than be dropped, since dropping it would pass
+//   the provider off as never verified. Its address is address_1 alone (city, region and country were written
+//   from setu's areas, which the import computes again), and a language is its note (the full BCP-47 tag, en-GB)
+//   rather than its code. So a directory exported and imported elsewhere is the same directory, and its
+//   confidential locations stay confidential.
 import { sql } from 'drizzle-orm'
 import type { Db } from '../../db/client.js'
 import type { Viewer } from '../../lib/location-visibility.js'
@@ -110,6 +111,8 @@ interface Mapped {
   raw: Record<string, unknown>
   /** What the record says of cost, capacity, funding, verification and opening hours: a key only when it says it. */
   stated: Partial<Record<Stated, unknown>>
+  /** What of the record could not be read (setu attributes), reported with whatever validation finds besides. */
+  unreadable: FieldError[]
   source: Record<string, string>
   termCategories: Category[]
   termKind: ProviderInput['kind'] | undefined
@@ -215,9 +218,10 @@ function termsOf(s: HsdsService): { categories: Category[]; kind: ProviderInput[
 /**
  * Cost, capacity, funding and verification from a record setu exported: each the value of its one attribute, null
  * when there is none (setu's export writes every value a provider has, so a missing one is a provider without it).
- * Values stay text where ProviderInput checks them (a date, a cost, a method); what cannot be read is an error here.
+ * Values stay text where ProviderInput checks them (a date, a cost, a method); what cannot be read is an error here
+ * (and its field null, so that validation reports the record's other errors too).
  */
-function setuStatedOf(attributes: Map<SetuTerm, SetuValue[]>): { stated: Mapped['stated']; source: Record<string, string> } | FieldError[] {
+function setuStatedOf(attributes: Map<SetuTerm, SetuValue[]>): { stated: Mapped['stated']; source: Record<string, string>; errors: FieldError[] } {
   const errors: FieldError[] = []
   const source: Record<string, string> = {}
   const one = (term: SetuTerm): SetuValue | undefined => {
@@ -263,8 +267,7 @@ function setuStatedOf(attributes: Map<SetuTerm, SetuValue[]>): { stated: Mapped[
         `or remove ${present.length > 1 ? 'these' : 'this one'} for a provider never verified`,
     })
   }
-  if (errors.length) return errors
-  return { stated: { cost: cost?.value ?? null, capacity: capacityValue, funded_until: fundedUntil?.value ?? null, verification }, source }
+  return { stated: { cost: cost?.value ?? null, capacity: capacityValue, funded_until: fundedUntil?.value ?? null, verification }, source, errors }
 }
 
 /** The description of the record's schedules: the service's, else those of the service_at_location setu placed it by. */
@@ -312,7 +315,6 @@ function mapService(s: HsdsService): Mapped | { errors: FieldError[] } {
   const setuAttributes = setuAttributesOf(s)
   const setu = setuAttributes && setuFactsOf(s, setuAttributes)
   const setuStated = setuAttributes && setuStatedOf(setuAttributes)
-  if (Array.isArray(setuStated)) return { errors: setuStated }
   const stated: Mapped['stated'] = { ...setuStated?.stated }
   const statedSource: Record<string, string> = { ...setuStated?.source }
   // HSDS fees are free text: only setu's own words are a cost. A setu record's cost attribute comes first.
@@ -347,6 +349,7 @@ function mapService(s: HsdsService): Mapped | { errors: FieldError[] } {
     termCategories: terms.categories,
     termKind: terms.kind,
     stated,
+    unreadable: setuStated?.errors ?? [],
     raw: {
       name: s.name,
       location: { lat: l.latitude, lon: l.longitude },
@@ -450,7 +453,8 @@ function inputFor(
     ...mapped.stated,
   }
   const valid = ProviderInput.safeParse(input)
-  if (!valid.success) return errorsOf(valid.error.issues, mapped.source)
+  if (!valid.success) return [...mapped.unreadable, ...errorsOf(valid.error.issues, mapped.source)]
+  if (mapped.unreadable.length) return mapped.unreadable
   const keys: ReadonlyArray<keyof ProviderInput> = [
     ...IMPORTED,
     ...(setu ? (['names'] as const) : []),
