@@ -1,6 +1,7 @@
 // POST /v1/providers/import?format=hsds: the specification's own examples (latitude 100 rejected with its reason,
 // real coordinates imported, a second import unchanged), the mapping of every field read, categories from taxonomy
-// terms, per-record rejection that writes nothing, ownership, and the audit trail.
+// terms, cost and opening hours from fees and schedules, per-record rejection that writes nothing, ownership, and
+// the audit trail.
 import { existsSync, readFileSync } from 'node:fs'
 import path from 'node:path'
 import { sql } from 'drizzle-orm'
@@ -103,6 +104,9 @@ t.test('the specification’s examples', { skip: skipWithoutHsds }, async (t) =>
       website: 'http://example.com/counselling',
       languages: ['ur'],
       eligibility: { genders: [], min_age: 12, max_age: 100, requires: [] },
+      // Its schedule's description; its fees are free text ("… £50 per hour …"), which is no setu cost.
+      opening_hours: full.schedules[0].description,
+      cost: null,
       status: 'active',
       external_ids: [{ scheme: 'hsds', id: full.id }],
       areas: [{ pcode: 'BD40' }, { pcode: 'BD4041' }],
@@ -294,4 +298,63 @@ t.test('Idempotency-Key replays the report; 1,000 records in one request', async
   const unchangedMs = performance.now() - again2
   t.match(unchanged.json(), { unchanged: 1000, created: 0, updated: 0 })
   t.comment(`1,000 HSDS services: created in ${Math.round(createMs)} ms, re-imported unchanged in ${Math.round(unchangedMs)} ms`)
+})
+
+t.test('another directory’s fees and schedules: cost only from setu’s own words, opening hours from descriptions', async (t) => {
+  const { app, db } = await buildTestApp(t)
+  await areas(db)
+  const weekdays = 'Mo-Fr 09:00-17:00'
+  const saturday = 'Sa 10:00-13:00'
+  const rrule = { freq: 'WEEKLY', byday: 'MO,TU', opens_at: '09:00', closes_at: '17:00' }
+  const sal = (schedules: unknown[]) => [{ id: 'sal', location: { id: 'loc', location_type: 'physical', ...JESSORE }, schedules }]
+
+  await t.test('on create', async (t) => {
+    const res = await importing(app, [
+      service('fees-1', JESSORE, ['health'], { fees_description: 'free', schedules: [{ description: weekdays }, { description: saturday }] }),
+      service('fees-2', JESSORE, ['health'], { fees_description: ' Paid ' }),
+      service('fees-3', JESSORE, ['health'], { fees_description: 'Free for survivors, 100 taka otherwise', schedules: [rrule], service_at_locations: sal([{ description: weekdays }]) }),
+      service('fees-4', JESSORE, ['health'], { fees_description: 42, schedules: [rrule] }),
+    ])
+    t.same(res.json(), { created: 4, updated: 0, unchanged: 0, rejected: [] })
+    t.match((await byHsdsId(app, 'fees-1'))[0], { cost: 'free', opening_hours: `${weekdays}; ${saturday}` }, 'a cost value; every schedule described')
+    t.match((await byHsdsId(app, 'fees-2'))[0], { cost: 'paid', opening_hours: null }, 'case and spaces aside')
+    t.match((await byHsdsId(app, 'fees-3'))[0], { cost: null, opening_hours: weekdays }, 'free text is no cost; the service_at_location’s schedule when the service’s has no description')
+    t.match((await byHsdsId(app, 'fees-4'))[0], { cost: null, opening_hours: null }, 'a fee that is not text, and an RRULE alone, say nothing setu reads')
+  })
+
+  await t.test('on update, what the record does not state is kept', async (t) => {
+    const [p] = await byHsdsId(app, 'fees-1')
+    const patch = await app.inject({ method: 'PATCH', url: `/v1/providers/${p.id}`, payload: { capacity: 12, funded_until: '2026-01-31', verification: { on: '2025-05-01', method: 'field_visit' } } })
+    t.equal(patch.statusCode, 200, patch.body)
+    const kept = await importing(app, [service('fees-1', JESSORE, ['health'], { fees_description: 'Ask at the desk', schedules: [rrule] })])
+    t.same(kept.json(), { created: 0, updated: 0, unchanged: 1, rejected: [] }, 'free-text fees and an RRULE alone change nothing')
+    t.match((await byHsdsId(app, 'fees-1'))[0], {
+      cost: 'free',
+      opening_hours: `${weekdays}; ${saturday}`,
+      capacity: 12,
+      funded_until: '2026-01-31',
+      verification: { on: '2025-05-01', method: 'field_visit', by: null },
+    })
+
+    const changed = await importing(app, [service('fees-1', JESSORE, ['health'], { fees_description: 'subsidised', schedules: [{ description: saturday }] })])
+    t.same(changed.json(), { created: 0, updated: 1, unchanged: 0, rejected: [] })
+    const [after] = await byHsdsId(app, 'fees-1')
+    t.match(after, { cost: 'subsidised', opening_hours: saturday, capacity: 12, funded_until: '2026-01-31', verification: { on: '2025-05-01' }, version: p.version + 2 })
+  })
+
+  await t.test('opening hours longer than setu keeps reject the record at the schedule', async (t) => {
+    const long = 'x'.repeat(501)
+    const res = await importing(app, [
+      service('long-1', JESSORE, ['health'], { schedules: [{ description: long }] }),
+      service('long-2', JESSORE, ['health'], { schedules: [{ description: long.slice(0, 300) }, { description: long.slice(0, 300) }] }),
+    ])
+    t.match(res.json(), {
+      created: 0,
+      rejected: [
+        { index: 0, errors: [{ path: 'schedules.0.description', message: /500.*setu field opening_hours/ }] },
+        { index: 1, errors: [{ path: 'schedules', message: /500.*setu field opening_hours/ }] },
+      ],
+    })
+    t.same(await byHsdsId(app, 'long-1'), [])
+  })
 })

@@ -1,7 +1,9 @@
 // HSDS round trip: a small directory exported as HSDS (GET /v1/providers/export?format=hsds), imported into an empty
 // directory (POST /v1/providers/import?format=hsds), exported again. Every provider arrives as it left (compared
-// with the source directory's own answers, field by field), its HSDS id kept as external id hsds:<id>; importing
-// either export again changes nothing, and a record whose location moved updates its provider.
+// with the source directory's own answers, field by field: also cost, capacity, opening hours, funding and
+// verification), its HSDS id kept as external id hsds:<id>; importing either export again changes nothing, a record
+// whose location or capacity changed updates its provider, and setu attributes that setu cannot store reject their
+// record with the attribute's path, changing nothing.
 import type { FastifyInstance } from 'fastify'
 import t from 'tap'
 import { buildTestApp } from '../helpers/app.js'
@@ -11,7 +13,8 @@ type Json = Record<string, any>
 
 // Four providers that use every field the round trip carries: scripts, several services and categories, phones,
 // BCP-47 tags with a region, eligibility, external ids, an address with commas and a line break, a confidential
-// shelter (hidden), a provider outside every known area, each status.
+// shelter (hidden), a provider outside every known area, each status, each cost, capacity, opening hours, funding,
+// a verification with and one without who verified, and a provider with none of these.
 const SOURCE: Json[] = [
   {
     name: 'নারী সহায়তা কেন্দ্র',
@@ -30,6 +33,11 @@ const SOURCE: Json[] = [
     languages: ['bn', 'en-GB'],
     eligibility: { genders: ['female'], min_age: 18, max_age: 60, requires: ['referral_letter'] },
     external_ids: [{ scheme: 'ngoab', id: '2214' }],
+    cost: 'free',
+    capacity: 24,
+    opening_hours: 'Sa-Th 09:00-17:00; Fr closed',
+    funded_until: '2026-06-30',
+    verification: { on: '2025-03-14', method: 'field_visit', by: 'District coordinator, Jessore' },
   },
   {
     name: 'Heron Haven',
@@ -39,8 +47,12 @@ const SOURCE: Json[] = [
     address: 'Plot 9B, Heronsgate Road',
     phones: ['+8801800000000'],
     location_visibility: 'hidden',
+    cost: 'subsidised',
+    capacity: 0,
+    opening_hours: '24/7',
+    verification: { on: '2024-11-02', method: 'phone_call' },
   },
-  { name: 'Legal desk', kind: 'government', categories: ['legal'], location: { lat: 21.9, lon: 91.2 }, status: 'suspended' },
+  { name: 'Legal desk', kind: 'government', categories: ['legal'], location: { lat: 21.9, lon: 91.2 }, status: 'suspended', cost: 'paid', funded_until: '2025-12-31' },
   {
     name: 'Skills centre',
     names: { en: 'Skills centre (Khulna)' },
@@ -53,7 +65,10 @@ const SOURCE: Json[] = [
 ]
 
 /** The fields an HSDS import carries: what must be equal in the source and the destination directory. */
-const CARRIED = ['name', 'names', 'kind', 'categories', 'services', 'location', 'location_visibility', 'address', 'phones', 'email', 'website', 'languages', 'eligibility', 'status', 'areas'] as const
+const CARRIED = [
+  'name', 'names', 'kind', 'categories', 'services', 'location', 'location_visibility', 'address', 'phones', 'email', 'website', 'languages',
+  'eligibility', 'status', 'areas', 'cost', 'capacity', 'opening_hours', 'funded_until', 'verification',
+] as const
 const carried = (p: Json) => Object.fromEntries(CARRIED.map((k) => [k, p[k]]))
 
 const exportHsds = async (app: FastifyInstance): Promise<Json[]> => {
@@ -88,6 +103,11 @@ t.test('HSDS export → import into an empty directory → export: the same dire
   const sourceProviders = await providers(source.app)
   const targetProviders = await providers(target.app)
   t.equal(targetProviders.length, SOURCE.length)
+  // The fields are really there to compare (a provider of each kind: with all of them, with none).
+  t.same(
+    SOURCE.map((p) => CARRIED.filter((k) => ['cost', 'capacity', 'opening_hours', 'funded_until', 'verification'].includes(k) && p[k] != null).length),
+    [5, 4, 2, 0],
+  )
   for (const from of sourceProviders) {
     const to = targetProviders.find((p) => p.external_ids.some((x: Json) => x.scheme === 'hsds' && x.id === from.id))
     t.ok(to, `${from.name}: found by external id hsds:${from.id}`)
@@ -114,6 +134,9 @@ t.test('HSDS export → import into an empty directory → export: the same dire
         address: location(b).addresses?.map((x: Json) => x.address_1),
         service_areas: b.service_areas.map((x: Json) => x.extent),
         ages: [b.minimum_age, b.maximum_age],
+        fees: b.fees_description,
+        schedules: b.schedules.map((x: Json) => x.description),
+        assured_date: b.assured_date,
       },
       {
         name: a.name,
@@ -125,10 +148,16 @@ t.test('HSDS export → import into an empty directory → export: the same dire
         address: location(a).addresses?.map((x: Json) => x.address_1),
         service_areas: a.service_areas.map((x: Json) => x.extent),
         ages: [a.minimum_age, a.maximum_age],
+        fees: a.fees_description,
+        schedules: a.schedules.map((x: Json) => x.description),
+        assured_date: a.assured_date,
       },
-      `${a.name}: names, status, phones, languages, point, address, areas and ages`,
+      `${a.name}: names, status, phones, languages, point, address, areas, ages, fees, schedules and assured date`,
     )
-    for (const term of ['category', 'kind', 'name', 'service', 'eligible_gender', 'requires', 'location_visibility']) {
+    for (const term of [
+      'category', 'kind', 'name', 'service', 'eligible_gender', 'requires', 'location_visibility',
+      'cost', 'capacity', 'funded_until', 'verified_on', 'verification_method', 'verified_by',
+    ]) {
       t.same(attributeValues(b, term), attributeValues(a, term), `${a.name}: setu attribute ${term}`)
     }
     t.same(identifiers(b), [...identifiers(a), `hsds:${a.id}`], `${a.name}: organization identifiers`)
@@ -197,4 +226,80 @@ t.test('setu attributes count only under their fixed term ids; what setu only pe
     external_ids: [{ scheme: 'hsds', id: 'other-directory-1' }],
     services: [{ category: 'health', name: 'Partner clinic' }],
   })
+})
+
+/** Where the attribute of a setu term is in a record: its index, and its value's path as the import reports it. */
+const attributeAt = (r: Json, term: string) => {
+  const index = r.attributes.findIndex((a: Json) => a.link_type === term)
+  if (index < 0) throw new Error(`${r.name} has no ${term} attribute`)
+  return { index, path: `attributes.${index}.value` }
+}
+const withAttribute = (r: Json, term: string, value: string) => {
+  const copy = structuredClone(r)
+  copy.attributes[attributeAt(r, term).index].value = value
+  return copy
+}
+
+t.test('an exported record whose capacity changed updates its provider; one without a setu fact clears it', async (t) => {
+  const { app, db } = await buildTestApp(t)
+  await insertAreas(db)
+  for (const p of SOURCE) t.equal((await app.inject({ method: 'POST', url: '/v1/providers', payload: p })).statusCode, 201)
+  const records = await exportHsds(app)
+  const centre = records.find((r) => r.name === SOURCE[0].name)!
+  const before = (await app.inject({ url: `/v1/providers/${centre.id}` })).json()
+  const capacity = Number(centre.attributes[attributeAt(centre, 'capacity').index].value) + 6
+
+  const report = await importHsds(app, [withAttribute(centre, 'capacity', String(capacity)), ...records.filter((r) => r.id !== centre.id)])
+  t.same(report, { created: 0, updated: 1, unchanged: SOURCE.length - 1, rejected: [] })
+  const after = (await app.inject({ url: `/v1/providers/${centre.id}` })).json()
+  t.equal(after.capacity, capacity, 'GET /v1/providers/{id} shows the new capacity')
+  t.equal(after.version, before.version + 1)
+  t.same({ ...after, capacity: before.capacity, version: before.version, updated_at: before.updated_at }, before, 'nothing else changed')
+
+  // setu's export writes every value a provider has, so a setu record without one says the provider has none.
+  const without = structuredClone(centre)
+  without.attributes = without.attributes.filter((a: Json) => !['funded_until', 'verified_on', 'verification_method', 'verified_by'].includes(a.link_type))
+  without.schedules = []
+  t.same(await importHsds(app, [without]), { created: 0, updated: 1, unchanged: 0, rejected: [] })
+  t.match((await app.inject({ url: `/v1/providers/${centre.id}` })).json(), { funded_until: null, verification: null, opening_hours: null, capacity: before.capacity })
+})
+
+t.test('setu attributes that setu cannot store reject their record with the attribute’s path, changing nothing', async (t) => {
+  const { app, db } = await buildTestApp(t)
+  await insertAreas(db)
+  for (const p of SOURCE) t.equal((await app.inject({ method: 'POST', url: '/v1/providers', payload: p })).statusCode, 201)
+  const records = await exportHsds(app)
+  const centre = records.find((r) => r.name === SOURCE[0].name)!
+  const before = await providers(app)
+
+  const withoutTerm = (term: string) => ({ ...structuredClone(centre), attributes: centre.attributes.filter((a: Json) => a.link_type !== term) })
+  const twoCapacities = structuredClone(centre)
+  const second = { ...centre.attributes[attributeAt(centre, 'capacity').index], id: 'another-capacity', value: '30' }
+  twoCapacities.attributes.push(second)
+  const cases: Array<[string, Json, string, RegExp]> = [
+    ['capacity lots', withAttribute(centre, 'capacity', 'lots'), attributeAt(centre, 'capacity').path, /capacity must be a whole number.*"lots"/],
+    ['capacity -3', withAttribute(centre, 'capacity', '-3'), attributeAt(centre, 'capacity').path, /whole number/],
+    ['capacity too large', withAttribute(centre, 'capacity', '2000000'), attributeAt(centre, 'capacity').path, /1000000.*setu field capacity/],
+    ['funded_until 2025-13-40', withAttribute(centre, 'funded_until', '2025-13-40'), attributeAt(centre, 'funded_until').path, /YYYY-MM-DD.*setu field funded_until/],
+    ['verified_on 2025-02-30', withAttribute(centre, 'verified_on', '2025-02-30'), attributeAt(centre, 'verified_on').path, /YYYY-MM-DD.*setu field verification\.on/],
+    ['method telepathy', withAttribute(centre, 'verification_method', 'telepathy'), attributeAt(centre, 'verification_method').path, /field_visit.*setu field verification\.method/],
+    ['cost expensive', withAttribute(centre, 'cost', 'expensive'), attributeAt(centre, 'cost').path, /free.*setu field cost/],
+    ['no verified_on', withoutTerm('verified_on'), attributeAt(withoutTerm('verified_on'), 'verification_method').path, /needs both verified_on.*no verified_on/],
+    ['two capacities', twoCapacities, `attributes.${twoCapacities.attributes.length - 1}.value`, /more than one capacity attribute/],
+  ]
+  const twoErrors = { ...withAttribute(centre, 'capacity', 'lots'), email: 'not an email' }
+  const report = await importHsds(app, [...cases.map(([, record]) => record), twoErrors, ...records])
+  t.match(report, { created: 0, updated: 0, unchanged: records.length })
+  t.equal(report.rejected.length, cases.length + 1)
+  t.match(
+    report.rejected.find((r: Json) => r.index === cases.length)?.errors,
+    [{ path: attributeAt(centre, 'capacity').path, message: /whole number/ }, { path: 'email', message: /email/i }],
+    'an unreadable attribute is reported with the record’s other errors',
+  )
+  cases.forEach(([what, , path, message], index) => {
+    const rejection = report.rejected.find((r: Json) => r.index === index)
+    t.match(rejection, { id: centre.id, errors: [{ path, message }] }, what)
+    t.equal(rejection?.errors.length, 1, `${what}: one error`)
+  })
+  t.same(await providers(app), before, 'nothing changed')
 })

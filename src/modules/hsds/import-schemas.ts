@@ -132,6 +132,9 @@ const HsdsTerm = z.looseObject({ code: optStr, name: optStr, taxonomy: optStr })
 const peeked = z.unknown().optional()
 const HsdsAttribute = z.looseObject({ value: optStr, link_type: peeked, taxonomy_term_id: peeked, taxonomy_term: HsdsTerm.nullish() })
 
+// A schedule is read for its description alone (setu's opening_hours); its other fields (RRULE parts) are not.
+const HsdsSchedule = z.looseObject({ description: peeked })
+
 export const HsdsService = z.looseObject({
   id: str.trim().min(1, 'id is required: setu matches imported records on it').max(300, 'id must be at most 300 characters'),
   name: str,
@@ -141,11 +144,16 @@ export const HsdsService = z.looseObject({
   status: z.enum(['active', 'inactive', 'defunct', 'temporarily closed']).nullish(),
   minimum_age: z.number().nullish(),
   maximum_age: z.number().nullish(),
+  // Free text in HSDS: read only when it is exactly one of setu's cost values (import.ts), so any value passes.
+  fees_description: peeked,
+  schedules: z.array(HsdsSchedule).nullish(),
   phones: z.array(HsdsPhone).nullish(),
   languages: z.array(HsdsLanguage).nullish(),
   attributes: z.array(HsdsAttribute).nullish(),
   service_at_locations: z
-    .array(z.looseObject({ id: optStr, location: HsdsLocation.nullish(), phones: z.array(HsdsPhone).nullish() }))
+    .array(
+      z.looseObject({ id: optStr, location: HsdsLocation.nullish(), phones: z.array(HsdsPhone).nullish(), schedules: z.array(HsdsSchedule).nullish() }),
+    )
     .nullish(),
   organization: z
     .looseObject({

@@ -17,15 +17,31 @@
 //   for a provider already imported, its current categories; else the record is rejected.
 //   Kind: a taxonomy_term whose code is "kind:<ProviderKind>" (or taxonomy "setu_kind" and code a kind); else, for a
 //   new provider, the kind query parameter or ngo; an existing provider keeps its kind.
-//   setu's own fields that HSDS lacks (verification, notes, capacity, funding, location_visibility, eligibility
-//   genders and requirements, other external ids) are left as they are on update and take their defaults on create.
+//   Cost: fees_description when it is exactly one of setu's cost values (free, subsidised, paid; case and
+//   surrounding spaces aside). HSDS fees are free text ("Free for survivors, 100 taka otherwise"), which setu
+//   cannot read as a cost: then the record states no cost (left as it is on update, none on create).
+//   Opening hours: the descriptions of the service's schedules (several joined with "; "); if none has one, those
+//   of the service_at_location whose location was chosen, else of the first service_at_location with one. Schedules
+//   without a description (RRULE fields alone) are not rendered: the record states no opening hours.
+//   setu's own fields that HSDS lacks (notes, location_visibility, eligibility genders and requirements, other
+//   external ids) and the cost, opening hours, capacity, funding and verification a record does not state are left
+//   as they are on update and take their defaults on create.
 //   A record setu exported (hsds/export.ts) carries some of them as attributes of setu's own terms (taxonomy_term_id
 //   the term's fixed id): categories, kind, the names in other scripts, the services, eligible genders, documents
-//   required and location_visibility are read from those, and its organization_identifiers are added to the
-//   external ids (never removed). Its address is address_1 alone (city, region and country were written from
-//   setu's areas, which the import computes again), and a language is its note (the full BCP-47 tag, en-GB) rather
-//   than its code. So a directory exported and imported elsewhere is the same directory, and its confidential
-//   locations stay confidential.
+//   required, location_visibility, cost, capacity, funded_until and the verification (verified_on,
+//   verification_method, verified_by) are read from those, and its organization_identifiers are added to the
+//   external ids (never removed). setu's export writes every value a provider has, so such a record states them
+//   all: one without a cost, capacity, funded_until or verification attribute, or without a schedule description,
+//   is a provider without it, and an import clears it (as it does the names and services). Its cost attribute
+//   comes before fees_description. A value setu cannot store rejects the record at its attribute
+//   (attributes.<i>.value), with any other error of the record: capacity not a whole number (0 to 1,000,000), a
+//   date that is not YYYY-MM-DD (2025-13-40), a cost or method outside setu's values, two different values of one
+//   term. A verification is verified_on and verification_method together (verified_by optional): one without the
+//   other rejects the record, naming the missing term's id, rather than be dropped, since dropping it would pass
+//   the provider off as never verified. Its address is address_1 alone (city, region and country were written
+//   from setu's areas, which the import computes again), and a language is its note (the full BCP-47 tag, en-GB)
+//   rather than its code. So a directory exported and imported elsewhere is the same directory, and its
+//   confidential locations stay confidential.
 import { sql } from 'drizzle-orm'
 import type { Db } from '../../db/client.js'
 import type { Viewer } from '../../lib/location-visibility.js'
@@ -36,7 +52,7 @@ import { DEMO_ORGANISATION_ID } from '../access/keys.js'
 import { assertMayWrite, ownerForNew, type OwnedProvider } from '../access/ownership.js'
 import { providersRepo } from '../providers/repo.js'
 import { LOCATION_VISIBILITIES, type LocationVisibility } from '../../lib/location-visibility.js'
-import { ProviderInput, ProviderKind, Service, type Provider } from '../providers/schemas.js'
+import { Cost, ProviderInput, ProviderKind, Service, VerificationMethod, type Provider } from '../providers/schemas.js'
 import { providersService } from '../providers/service.js'
 import { HsdsService, type HsdsImportQuery, type HsdsLocation, type ImportReport } from './import-schemas.js'
 import { SETU_TERMS, TERM_IDS, type SetuTerm } from './export.js'
@@ -58,7 +74,10 @@ const normalise = (s: string) => s.toLowerCase().replace(/[_-]+/g, ' ').replace(
 
 /** The fields an import writes (and, from a record setu exported, names and location_visibility): everything else of a stored provider is left as it is. */
 const IMPORTED = ['name', 'kind', 'categories', 'services', 'location', 'address', 'phones', 'email', 'website', 'languages', 'eligibility', 'status', 'external_ids'] as const
-type Imported = Pick<ProviderInput, (typeof IMPORTED)[number]> & Partial<Pick<ProviderInput, 'names' | 'location_visibility'>>
+/** The fields a record writes only when it states them (see Mapped.stated): left as they are otherwise. */
+const WHEN_STATED = ['cost', 'capacity', 'funded_until', 'verification', 'opening_hours'] as const
+type Stated = (typeof WHEN_STATED)[number]
+type Imported = Pick<ProviderInput, (typeof IMPORTED)[number]> & Partial<Pick<ProviderInput, 'names' | 'location_visibility' | Stated>>
 
 /** The records of the body: a list, or an HSDS page's contents. */
 export const recordsOf = (body: unknown[] | { contents: unknown[] }): unknown[] => (Array.isArray(body) ? body : body.contents)
@@ -90,6 +109,10 @@ interface Mapped {
   setu: SetuFacts | undefined
   /** The provider fields, before validation, and where in the record each came from (for error paths). */
   raw: Record<string, unknown>
+  /** What the record says of cost, capacity, funding, verification and opening hours: a key only when it says it. */
+  stated: Partial<Record<Stated, unknown>>
+  /** What of the record could not be read (setu attributes), reported with whatever validation finds besides. */
+  unreadable: FieldError[]
   source: Record<string, string>
   termCategories: Category[]
   termKind: ProviderInput['kind'] | undefined
@@ -119,17 +142,23 @@ function addressOf(l: HsdsLocation): string | null {
   return parts.length ? parts.join(', ') : null
 }
 
+/** One setu attribute's value, and where it is in the record (for error paths). */
+interface SetuValue {
+  value: string
+  path: string
+}
+
 /**
  * The values of each setu term among the record's attributes: those whose taxonomy_term_id is the fixed id of the
  * term their link_type names (hsds/export.ts). undefined when there are none: the record is not setu's.
  */
-function setuAttributesOf(s: HsdsService): Map<SetuTerm, string[]> | undefined {
-  const facts = new Map<SetuTerm, string[]>()
-  for (const a of s.attributes ?? []) {
+function setuAttributesOf(s: HsdsService): Map<SetuTerm, SetuValue[]> | undefined {
+  const facts = new Map<SetuTerm, SetuValue[]>()
+  s.attributes?.forEach((a, i) => {
     const term = a.link_type as SetuTerm
-    if (typeof term !== 'string' || !Object.hasOwn(SETU_TERMS, term) || a.taxonomy_term_id !== TERM_IDS[term] || typeof a.value !== 'string') continue
-    facts.set(term, [...(facts.get(term) ?? []), a.value])
-  }
+    if (typeof term !== 'string' || !Object.hasOwn(SETU_TERMS, term) || a.taxonomy_term_id !== TERM_IDS[term] || typeof a.value !== 'string') return
+    facts.set(term, [...(facts.get(term) ?? []), { value: a.value, path: `attributes.${i}.value` }])
+  })
   return facts.size ? facts : undefined
 }
 
@@ -139,8 +168,8 @@ const splitPair = (value: string): [string, string] => {
   return at < 0 ? [value, ''] : [value.slice(0, at), value.slice(at + 1)]
 }
 
-function setuFactsOf(s: HsdsService, attributes: Map<SetuTerm, string[]>): SetuFacts {
-  const all = (term: SetuTerm) => attributes.get(term) ?? []
+function setuFactsOf(s: HsdsService, attributes: Map<SetuTerm, SetuValue[]>): SetuFacts {
+  const all = (term: SetuTerm) => (attributes.get(term) ?? []).map((v) => v.value)
   const services = all('service').flatMap((text) => {
     try {
       const parsed = Service.safeParse(JSON.parse(text))
@@ -180,10 +209,83 @@ function termsOf(s: HsdsService): { categories: Category[]; kind: ProviderInput[
     }
   }
   const setu = setuAttributesOf(s)
-  for (const c of setu?.get('category') ?? []) if ((CATEGORIES as readonly string[]).includes(c)) categories.add(c as Category)
-  const setuKind = ProviderKind.safeParse(setu?.get('kind')?.[0])
+  for (const { value: c } of setu?.get('category') ?? []) if ((CATEGORIES as readonly string[]).includes(c)) categories.add(c as Category)
+  const setuKind = ProviderKind.safeParse(setu?.get('kind')?.[0]?.value)
   if (setuKind.success) kind = setuKind.data
   return { categories: CATEGORIES.filter((c) => categories.has(c)), kind }
+}
+
+/**
+ * Cost, capacity, funding and verification from a record setu exported: each the value of its one attribute, null
+ * when there is none (setu's export writes every value a provider has, so a missing one is a provider without it).
+ * Values stay text where ProviderInput checks them (a date, a cost, a method); what cannot be read is an error here
+ * (and its field null, so that validation reports the record's other errors too).
+ */
+function setuStatedOf(attributes: Map<SetuTerm, SetuValue[]>): { stated: Mapped['stated']; source: Record<string, string>; errors: FieldError[] } {
+  const errors: FieldError[] = []
+  const source: Record<string, string> = {}
+  const one = (term: SetuTerm): SetuValue | undefined => {
+    const values = attributes.get(term) ?? []
+    if (new Set(values.map((v) => v.value)).size > 1) {
+      errors.push({
+        path: values.find((v) => v.value !== values[0].value)!.path,
+        message: `more than one ${term} attribute (${[...new Set(values.map((v) => JSON.stringify(v.value)))].join(', ')}): a provider has one ${term}, keep the right one`,
+      })
+    }
+    return values[0]
+  }
+  const cost = one('cost')
+  const capacity = one('capacity')
+  const fundedUntil = one('funded_until')
+  const on = one('verified_on')
+  const method = one('verification_method')
+  const by = one('verified_by')
+  let capacityValue: number | null = null
+  if (capacity) {
+    source.capacity = capacity.path
+    if (/^\s*\d+\s*$/.test(capacity.value)) capacityValue = Number(capacity.value)
+    else errors.push({ path: capacity.path, message: `capacity must be a whole number of places such as 24, got ${JSON.stringify(capacity.value)}` })
+  }
+  if (cost) source.cost = cost.path
+  if (fundedUntil) source.funded_until = fundedUntil.path
+  // A verification is a date and a method (and maybe who): one without the other is a mistake to show, not to drop,
+  // since dropping it would pass the provider off as never verified.
+  let verification: { on: string; method: string; by: string | null } | null = null
+  if (on && method) {
+    verification = { on: on.value, method: method.value, by: by?.value ?? null }
+    Object.assign(source, { 'verification.on': on.path, 'verification.method': method.path, ...(by ? { 'verification.by': by.path } : {}) })
+  } else if (on || method || by) {
+    const given = { verified_on: on, verification_method: method, verified_by: by }
+    const present = Object.entries(given).filter(([, v]) => v)
+    const missing = (['verified_on', 'verification_method'] as const).filter((term) => !given[term])
+    errors.push({
+      path: present[0][1]!.path,
+      message:
+        `a verification needs both verified_on (a date YYYY-MM-DD) and verification_method (${VerificationMethod.options.join(', ')}); ` +
+        `this record has ${present.map(([term]) => term).join(' and ')} but no ${missing.join(' and no ')}: add ` +
+        `${missing.length > 1 ? 'them as attributes' : 'it as an attribute'} (taxonomy_term_id ${missing.map((term) => TERM_IDS[term]).join(', ')}), ` +
+        `or remove ${present.length > 1 ? 'these' : 'this one'} for a provider never verified`,
+    })
+  }
+  return { stated: { cost: cost?.value ?? null, capacity: capacityValue, funded_until: fundedUntil?.value ?? null, verification }, source, errors }
+}
+
+/** The description of the record's schedules: the service's, else those of the service_at_location setu placed it by. */
+function openingHoursOf(s: HsdsService, locationPath: string): { text: string; path: string } | undefined {
+  const describe = (schedules: HsdsService['schedules'], at: string) => {
+    const texts = (schedules ?? []).flatMap((x, i) =>
+      typeof x.description === 'string' && x.description.trim() ? [{ text: x.description.trim(), path: `${at}.${i}.description` }] : [],
+    )
+    // Several schedules (weekdays, Saturdays) make one text; a too long one is then the schedules' fault, not one's.
+    return texts.length > 1 ? { text: texts.map((x) => x.text).join('; '), path: at } : texts[0]
+  }
+  const sal = /^service_at_locations\.(\d+)\./.exec(locationPath)
+  const salDescribed = (i: number) => describe(s.service_at_locations?.[i]?.schedules, `service_at_locations.${i}.schedules`)
+  return (
+    describe(s.schedules, 'schedules') ??
+    (sal ? salDescribed(Number(sal[1])) : undefined) ??
+    (s.service_at_locations ?? []).map((_, i) => salDescribed(i)).find((x) => x)
+  )
 }
 
 /** The provider fields of one valid HSDS service (kind and categories decided later, knowing the stored provider). */
@@ -212,6 +314,21 @@ function mapService(s: HsdsService): Mapped | { errors: FieldError[] } {
     .filter((p) => p !== '')
   const setuAttributes = setuAttributesOf(s)
   const setu = setuAttributes && setuFactsOf(s, setuAttributes)
+  const setuStated = setuAttributes && setuStatedOf(setuAttributes)
+  const stated: Mapped['stated'] = { ...setuStated?.stated }
+  const statedSource: Record<string, string> = { ...setuStated?.source }
+  // HSDS fees are free text: only setu's own words are a cost. A setu record's cost attribute comes first.
+  const fees = typeof s.fees_description === 'string' ? s.fees_description.trim().toLowerCase() : undefined
+  const feesCost = Cost.options.find((c) => c === fees)
+  if (feesCost && !(setuStated && setuStated.stated.cost !== null)) {
+    stated.cost = feesCost
+    statedSource.cost = 'fees_description'
+  }
+  const hours = openingHoursOf(s, chosen.path)
+  if (hours) {
+    stated.opening_hours = hours.text
+    statedSource.opening_hours = hours.path
+  } else if (setu) stated.opening_hours = null // setu writes a schedule whenever a provider has opening hours
   // setu writes a tag's language as code and the whole tag (en-GB) as note.
   const languageOf = (x: { code?: string | null; note?: unknown }) => {
     const code = x.code?.trim()
@@ -231,6 +348,8 @@ function mapService(s: HsdsService): Mapped | { errors: FieldError[] } {
     setu,
     termCategories: terms.categories,
     termKind: terms.kind,
+    stated,
+    unreadable: setuStated?.errors ?? [],
     raw: {
       name: s.name,
       location: { lat: l.latitude, lon: l.longitude },
@@ -257,6 +376,7 @@ function mapService(s: HsdsService): Mapped | { errors: FieldError[] } {
       categories: 'attributes',
       kind: 'attributes',
       status: 'status',
+      ...statedSource,
     },
   }
 }
@@ -330,13 +450,16 @@ function inputFor(
     external_ids: externalIds,
     ...(setu ? { names: setu.names } : {}),
     ...(setu?.visibility ? { location_visibility: setu.visibility } : {}),
+    ...mapped.stated,
   }
   const valid = ProviderInput.safeParse(input)
-  if (!valid.success) return errorsOf(valid.error.issues, mapped.source)
+  if (!valid.success) return [...mapped.unreadable, ...errorsOf(valid.error.issues, mapped.source)]
+  if (mapped.unreadable.length) return mapped.unreadable
   const keys: ReadonlyArray<keyof ProviderInput> = [
     ...IMPORTED,
     ...(setu ? (['names'] as const) : []),
     ...(setu?.visibility ? (['location_visibility'] as const) : []),
+    ...WHEN_STATED.filter((k) => Object.hasOwn(mapped.stated, k)),
   ]
   return Object.fromEntries(keys.map((k) => [k, valid.data[k] ?? null])) as Imported
 }

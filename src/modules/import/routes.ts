@@ -34,7 +34,19 @@ export const importRoutes: FastifyPluginAsyncZod<{ db: Db }> = async (app, { db 
           'law, justice; counseling, psychosocial, mental health; safe house, emergency shelter, housing; ' +
           'livelihoods, employment, income generation, vocational training, skills training, economic empowerment); ' +
           'else the category parameter; else a matched provider keeps its categories; else the record is rejected. ' +
-          'Kind: a taxonomy_term code kind:<kind>, else the kind parameter (new providers, default ngo). New ' +
+          'Kind: a taxonomy_term code kind:<kind>, else the kind parameter (new providers, default ngo). Cost: ' +
+          'fees_description only when it is exactly free, subsidised or paid (case aside): HSDS fees are free text, ' +
+          'and any other text states no cost. Opening hours: the description of the service’s schedules (several ' +
+          'joined with "; "), else of its service_at_locations’ schedules; schedules without a description (RRULE ' +
+          'fields alone) state none. What a record does not state (cost, opening hours, capacity, funding, ' +
+          'verification, notes, …) a matched provider keeps. A record exported by setu also carries setu’s own ' +
+          'fields as attributes of setu’s taxonomy terms (categories, kind, names, services, eligible genders, ' +
+          'documents required, location visibility, cost, capacity, funded_until, verified_on, ' +
+          'verification_method, verified_by), read back so that an exported directory imports as the same ' +
+          'directory; such a record states them all, so a term it lacks clears that field. A value setu cannot ' +
+          'store (capacity not a whole number, a date not YYYY-MM-DD, a cost or method outside setu’s values, a ' +
+          'verified_on without verification_method or the reverse) rejects the record with the path of its ' +
+          'attribute, e.g. attributes.7.value. New ' +
           'providers belong to the caller’s organisation (an admin may name another in organisation_id); an editor ' +
           'imports only into its own organisation’s providers and, with a key limited to areas, only inside them ' +
           '(other records are rejected). Every write is audited under the caller’s key.',
