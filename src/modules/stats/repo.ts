@@ -94,7 +94,7 @@ export const totalsSql = (country: string, staleMonths: number): SQL => {
 
 export function statsRepo(db: Db) {
   return {
-    /** Two statements (and the setting for the lookups): the totals, and the gaps (one nearest lookup per area and category). */
+    /** Two statements, after the lookups' setting: the totals, and the gaps (a nearest lookup per area and category). */
     async stats(q: StatsQuery, staleMonths: number, viewer: Viewer): Promise<Stats> {
       // One snapshot for both, so that the totals and the gaps describe the same directory.
       const [t, levels] = await db.transaction(
