@@ -6,7 +6,7 @@ import type { Viewer } from '../../lib/location-visibility.js'
 import { today } from '../../lib/today.js'
 import { CATEGORIES, type Category } from '../../lib/vocabulary.js'
 import { mouEffectiveStatus } from '../mous/repo.js'
-import { categoryLiteral, lookupPoint, nearestFor, PROJECTIONS } from './spatial.js'
+import { categoryLiteral, lookupPoint, lookupsWithoutJit, nearestFor, PROJECTIONS } from './spatial.js'
 
 export interface CoverageSelection {
   country: 'BGD' | 'KHM'
@@ -99,10 +99,8 @@ export function coverageSql(s: CoverageSelection, viewer: Viewer): SQL {
 }
 
 export async function coverageRows(ex: Executor, s: CoverageSelection, viewer: Viewer): Promise<CoverageRow[]> {
-  // The statement's estimated cost (millions, from 25,800 KNN lookups) makes PostgreSQL compile it with JIT, which
-  // took 0.8 s of a 3.9 s answer for every union of Bangladesh (bench:coverage --explain) and saves nothing back:
-  // off for this statement's transaction only (the service runs it in one).
-  await ex.execute(sql`SELECT set_config('jit', 'off', true)`)
+  // The service runs it in a transaction (spatial.ts lookupsWithoutJit).
+  await ex.execute(lookupsWithoutJit)
   const { rows } = await ex.execute<CoverageRow>(coverageSql(s, viewer))
   return rows.map((r) => ({ ...r, nearest_m: r.nearest_m === null ? null : Number(r.nearest_m) }))
 }

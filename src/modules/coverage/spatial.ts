@@ -124,6 +124,13 @@ export function lookupPoint(country: Country, alias: string): SQL {
 }
 
 /**
+ * Run inside the transaction before a statement of many lookups (coverage, stats): their estimated cost (millions,
+ * from 25,800 KNN lookups) makes PostgreSQL compile the statement with JIT, which took 0.8 s of a 3.9 s coverage
+ * answer for every union of Bangladesh (bench:coverage --explain) and saves nothing back. For the transaction only.
+ */
+export const lookupsWithoutJit = sql`SELECT set_config('jit', 'off', true)`
+
+/**
  * One row per row of `sel` (columns pcode, here, xy: lookupPoint) for category `c`: the distance shown to `viewer`
  * (location-visibility.ts rounds it when the nearest provider is masked for them) and the gap decided on it (a gap
  * decided on the exact distance would let a caller who may not see it find it by bisecting gap_km).

@@ -1,6 +1,7 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod'
 import type { Db } from '../../db/client.js'
 import { problemResponses } from '../../lib/problem.js'
+import { viewerOf } from '../access/roles.js'
 import { statsRepo } from './repo.js'
 import { Stats, StatsQuery } from './schemas.js'
 
@@ -24,6 +25,6 @@ export const statsRoutes: FastifyPluginAsyncZod<{ db: Db; staleMonths: number }>
         response: { 200: Stats, ...problemResponses(400) },
       },
     },
-    (request) => repo.stats(request.query, staleMonths),
+    (request) => repo.stats(request.query, staleMonths, viewerOf(request.caller)),
   )
 }
