@@ -133,8 +133,10 @@ t.test('pruning removes only transactions that ended before a horizon a day old'
   await db.execute(sql`UPDATE areas SET name_en = name_en`)
   const old = await rows()
   t.ok(old.length > 0, 'writes journalled')
-  // A horizon taken after those writes, but less than a day ago: nothing is pruned.
-  await db.execute(sql`UPDATE data_writes_horizon SET snapshot_xmin = pg_snapshot_xmin(pg_current_snapshot()), taken_at = now() - interval '23 hours'`)
+  // A horizon taken after those writes had ended, but less than a day ago: nothing is pruned. (Set by hand: the
+  // snapshot's xmin now may be lower, held back by other tests' open transactions in the same cluster.)
+  await db.execute(sql`UPDATE data_writes_horizon
+    SET snapshot_xmin = ((SELECT max(xid)::text::bigint FROM data_writes) + 1)::text::xid8, taken_at = now() - interval '23 hours'`)
   await db.execute(sql`UPDATE areas SET name_en = name_en`)
   const all = await rows()
   await db.execute(sql`SELECT prune_data_writes()`)
@@ -147,7 +149,7 @@ t.test('pruning removes only transactions that ended before a horizon a day old'
   t.same(kept, all.filter((x) => x >= cut), 'rows below the horizon pruned, the later ones kept')
   t.ok(kept.length > 0 && kept.length < all.length, `${all.length - kept.length} pruned, ${kept.length} kept`)
   const next = await horizon()
-  t.ok(next.fresh && BigInt(next.xmin) >= cut, 'a new horizon taken now')
+  t.ok(next.fresh, 'a new horizon taken now')
 
   // A writer that finds the horizon locked by another does not wait for it, and leaves the pruning to that one.
   const other = await db.$client.connect()

@@ -148,6 +148,9 @@ export async function importAreas(db: Db, collection: unknown, options: AreaImpo
   } catch (err) {
     if (!(options.dryRun && err instanceof TransactionRollbackError)) throw err
   }
+  // Fresh statistics at once, not when autovacuum gets to it: with none, the planner took a whole country's 5,776
+  // areas for 81 and joined coverage's and stats' nearest lookups by nested loop (22 s instead of 1 s).
+  if (!options.dryRun && report.inserted + report.updated > 0) await db.execute(sql`ANALYZE areas, area_parts`)
   rejected.sort((a, b) => a.index - b.index)
   return report
 }
