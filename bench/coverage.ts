@@ -72,7 +72,8 @@ try {
     await tx.execute(sql`
       CREATE UNLOGGED TABLE bench_points AS
       WITH ${unionPointsCtes(N)}
-      SELECT row_number() OVER () AS g, pcodes, pt, random() AS r1, random() AS r2, random() AS r3 FROM pts LIMIT ${N}::int`)
+      SELECT row_number() OVER (ORDER BY ord, pt) AS g, pcodes, pt, random() AS r1, random() AS r2, random() AS r3
+      FROM (SELECT * FROM pts ORDER BY ord, pt LIMIT ${N}::int) p`)
   })
   console.log(`generated ${N.toLocaleString('en')} points in ${seconds(t1).toFixed(1)} s`)
   const insertProviders = sql`

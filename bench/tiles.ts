@@ -174,7 +174,8 @@ try {
     await tx.execute(sql`SELECT setseed(0.42)`)
     await tx.execute(sql`
       WITH ${unionPointsCtes(N)}, numbered AS (
-        SELECT row_number() OVER () AS g, pcodes, pt, random() AS r1, random() AS r2 FROM pts LIMIT ${N}::int
+        SELECT row_number() OVER (ORDER BY ord, pt) AS g, pcodes, pt, random() AS r1, random() AS r2
+        FROM (SELECT * FROM pts ORDER BY ord, pt LIMIT ${N}::int) p
       )
       INSERT INTO providers (name, search_text, kind, categories, location, area_pcodes, status, location_visibility, organisation_id)
       SELECT 'Bench provider ' || g, 'bench provider ' || g, 'ngo',
