@@ -303,3 +303,22 @@ t.test('setu attributes that setu cannot store reject their record with the attr
   })
   t.same(await providers(app), before, 'nothing changed')
 })
+
+t.test('a directory imported into itself again is unchanged, whatever order its categories were stored in', async (t) => {
+  const { app, db } = await buildTestApp(t)
+  await insertAreas(db)
+  for (const p of SOURCE) t.equal((await app.inject({ method: 'POST', url: '/v1/providers', payload: p })).statusCode, 201)
+  // Not in setu's order of categories (health, legal, counselling, shelter, livelihood), as the demo data stores some.
+  const unordered = { ...SOURCE[0], name: 'Unordered categories', categories: ['shelter', 'counselling', 'health'] }
+  t.equal((await app.inject({ method: 'POST', url: '/v1/providers', payload: unordered })).statusCode, 201)
+  const before = await providers(app)
+  const report = await importHsds(app, await exportHsds(app))
+  t.same(report, { created: 0, updated: 0, unchanged: SOURCE.length + 1, rejected: [] })
+  t.same(await providers(app), before, 'no provider changed, not even its version')
+
+  const target = await buildTestApp(t)
+  await insertAreas(target.db)
+  await importHsds(target.app, await exportHsds(app))
+  const copied = (await providers(target.app)).find((p) => p.name === 'Unordered categories')!
+  t.same(copied.categories, unordered.categories, 'imported elsewhere, in the order it was stored in')
+})

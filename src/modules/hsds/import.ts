@@ -212,7 +212,9 @@ function termsOf(s: HsdsService): { categories: Category[]; kind: ProviderInput[
   for (const { value: c } of setu?.get('category') ?? []) if ((CATEGORIES as readonly string[]).includes(c)) categories.add(c as Category)
   const setuKind = ProviderKind.safeParse(setu?.get('kind')?.[0]?.value)
   if (setuKind.success) kind = setuKind.data
-  return { categories: CATEGORIES.filter((c) => categories.has(c)), kind }
+  // In the record's order, which for a record setu exported is the provider's own: a directory imported into
+  // itself again is then unchanged (sorted, a provider stored as [shelter, counselling] came back "updated").
+  return { categories: [...categories], kind }
 }
 
 /**
