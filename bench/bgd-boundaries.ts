@@ -1,8 +1,9 @@
 // The real Bangladesh boundaries in ../shared/data (divisions, districts, upazilas and 5,160 unions) that the
 // benchmarks import into their scratch databases, with the options test/areas/shared-boundaries.test.ts uses.
-import { existsSync } from 'node:fs'
+import { existsSync, readFileSync } from 'node:fs'
 import path from 'node:path'
-import type { AreaImportOptions } from '../src/modules/areas/import.js'
+import type { Db } from '../src/db/client.js'
+import { importAreas, type AreaImportOptions, type AreaImportReport } from '../src/modules/areas/import.js'
 
 export const BOUNDARIES = path.resolve(import.meta.dirname, '..', '..', 'shared', 'data', 'boundaries')
 const SOURCE = 'BBS via OCHA COD-AB (bangladesh R package)'
@@ -17,3 +18,16 @@ export const BGD_LOADS: { file: string; options: AreaImportOptions }[] = [
 
 /** The boundary files that are not there (the shared data set is not part of the project). */
 export const missingBoundaries = () => BGD_LOADS.map((l) => l.file).filter((f) => !existsSync(path.join(BOUNDARIES, f)))
+
+/**
+ * Imports the four levels into db with the project's importer, parents first, calling onFile after each. A rejected
+ * feature stops the benchmark: its figures would be of other data than the ones it names.
+ */
+export async function importBgdBoundaries(db: Db, onFile: (file: string, report: AreaImportReport, seconds: number) => void = () => {}) {
+  for (const { file, options } of BGD_LOADS) {
+    const t0 = performance.now()
+    const report = await importAreas(db, JSON.parse(readFileSync(path.join(BOUNDARIES, file), 'utf8')), options)
+    if (report.rejected.length) throw new Error(`${file}: ${report.rejected.length} features rejected`)
+    onFile(file, report, (performance.now() - t0) / 1000)
+  }
+}

@@ -10,7 +10,7 @@ import { sql } from 'drizzle-orm'
 import { buildApp } from '../src/app.js'
 import { DEMO_ORGANISATION_ID, keysRepo } from '../src/modules/access/keys.js'
 import { importAreas } from '../src/modules/areas/import.js'
-import { BGD_LOADS, BOUNDARIES, missingBoundaries } from './bgd-boundaries.js'
+import { BOUNDARIES, importBgdBoundaries, missingBoundaries } from './bgd-boundaries.js'
 import { scratchDatabase } from './scratch.js'
 
 const { values } = parseArgs({
@@ -79,12 +79,7 @@ try {
   console.log(`load average at start: ${load()}`)
   const importStart = performance.now()
   if (AREAS === 'real') {
-    for (const { file, options } of BGD_LOADS) {
-      const t0 = performance.now()
-      const report = await importAreas(db, JSON.parse(readFileSync(path.join(BOUNDARIES, file), 'utf8')), options)
-      if (report.rejected.length) throw new Error(`${file}: ${report.rejected.length} features rejected`)
-      console.log(`imported ${file}: ${report.inserted} areas in ${seconds(t0).toFixed(1)} s`)
-    }
+    await importBgdBoundaries(db, (file, report, s) => console.log(`imported ${file}: ${report.inserted} areas in ${s.toFixed(1)} s`))
   } else {
     // The demo districts as the demo loader imports them (seeds/areas), Bangladesh only: the points are there.
     for (const [file, level] of [['BGD_1.geojson', 1], ['BGD_2.geojson', 2]] as const) {

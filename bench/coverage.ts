@@ -6,15 +6,12 @@
 // data_writes journal is read and the kept answer served), also after a write the answer does not depend on, JSON and
 // CSV, and the GeoJSON polygons once.
 // Usage: npm run bench:coverage -- [--n 100000] [--rounds 3] [--geojson] [--explain] [--insert-rounds 3] [--keep]
-import { readFileSync } from 'node:fs'
 import { loadavg } from 'node:os'
-import path from 'node:path'
 import { parseArgs } from 'node:util'
 import { sql, TransactionRollbackError } from 'drizzle-orm'
 import { buildApp } from '../src/app.js'
 import { DEMO_ORGANISATION_ID, keysRepo } from '../src/modules/access/keys.js'
-import { importAreas } from '../src/modules/areas/import.js'
-import { BGD_LOADS, BOUNDARIES, missingBoundaries } from './bgd-boundaries.js'
+import { BOUNDARIES, importBgdBoundaries, missingBoundaries } from './bgd-boundaries.js'
 import { coverageSql, dataState, writesSinceSql } from '../src/modules/coverage/repo.js'
 import { CATEGORIES } from '../src/lib/vocabulary.js'
 import { scratchDatabase } from './scratch.js'
@@ -54,10 +51,7 @@ const db = database.db
 try {
   console.log(`load average at start: ${load()}`)
   const t0 = performance.now()
-  for (const { file, options } of BGD_LOADS) {
-    const report = await importAreas(db, JSON.parse(readFileSync(path.join(BOUNDARIES, file), 'utf8')), options)
-    if (report.rejected.length) throw new Error(`${file}: ${report.rejected.length} features rejected`)
-  }
+  await importBgdBoundaries(db)
   const { rows: levels } = await db.execute<{ admin_level: number; n: number }>(
     sql`SELECT admin_level, count(*)::int AS n FROM areas WHERE country = 'BGD' GROUP BY 1 ORDER BY 1`,
   )

@@ -10,7 +10,7 @@ import { parseArgs } from 'node:util'
 import * as chromeLauncher from 'chrome-launcher'
 import lighthouse from 'lighthouse'
 import { chromium } from 'playwright-core'
-import { CHROMIUM, CHROMIUM_FLAGS } from '../test/helpers/browser.js'
+import { CHROMIUM, CHROMIUM_FLAGS, PAGE_SERVER_ENV } from '../test/helpers/browser.js'
 import { freePort, startServer } from '../test/helpers/server.js'
 import { scratchDatabase } from './scratch.js'
 
@@ -32,14 +32,7 @@ const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor((xs.le
 const database = await scratchDatabase()
 const port = await freePort()
 const origin = `http://127.0.0.1:${port}`
-const server = startServer({
-  DATABASE_URL: database.url,
-  PORT: String(port),
-  HOST: '127.0.0.1',
-  SEED_DEMO: 'true',
-  LOG_LEVEL: 'warn',
-  RATE_LIMIT_PER_MINUTE: '0',
-})
+const server = startServer({ DATABASE_URL: database.url, PORT: String(port), ...PAGE_SERVER_ENV })
 try {
   await server.listening
   console.log(`setu on ${origin} with the demo data; load average ${load()}`)

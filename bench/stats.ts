@@ -2,15 +2,12 @@
 // imported with the project's importer into a scratch database) and N synthetic providers (default 100,000) clustered
 // inside Bangladesh, with their areas computed as the API computes them. Prints the time of each round and the median.
 //   npm run bench:stats -- --providers 100000 --rounds 5 [--explain: the gaps statement's plan first]
-import { readFileSync } from 'node:fs'
 import { loadavg } from 'node:os'
-import path from 'node:path'
 import { parseArgs } from 'node:util'
 import { sql } from 'drizzle-orm'
 import { buildApp } from '../src/app.js'
 import { keysRepo, DEMO_ORGANISATION_ID } from '../src/modules/access/keys.js'
-import { importAreas } from '../src/modules/areas/import.js'
-import { BGD_LOADS, BOUNDARIES, missingBoundaries } from './bgd-boundaries.js'
+import { BOUNDARIES, importBgdBoundaries, missingBoundaries } from './bgd-boundaries.js'
 import { pcodesCovering } from '../src/modules/areas/spatial.js'
 import { lookupsWithoutJit } from '../src/modules/coverage/spatial.js'
 import { gapsSql } from '../src/modules/stats/repo.js'
@@ -33,11 +30,7 @@ const database = await scratchDatabase()
 const db = database.db
 try {
   console.log(`load average at start: ${load()}`)
-  for (const { file, options } of BGD_LOADS) {
-    const t0 = performance.now()
-    const report = await importAreas(db, JSON.parse(readFileSync(path.join(BOUNDARIES, file), 'utf8')), options)
-    console.log(`imported ${file}: ${report.inserted} areas in ${seconds(t0).toFixed(1)} s`)
-  }
+  await importBgdBoundaries(db, (file, report, s) => console.log(`imported ${file}: ${report.inserted} areas in ${s.toFixed(1)} s`))
   const t0 = performance.now()
   await db.execute(sql`SELECT setseed(0.42)`)
   // Clustered around 64 centres inside Bangladesh, 1-3 categories, 90 % active, a third never verified.

@@ -6,17 +6,14 @@
 // Usage: npm run bench:tiles -- [--n 100000] [--rounds 5] [--explain [--zoom 10]]
 import { spawn } from 'node:child_process'
 import { once } from 'node:events'
-import { readFileSync } from 'node:fs'
 import { loadavg } from 'node:os'
-import path from 'node:path'
 import { parseArgs } from 'node:util'
 import { sql } from 'drizzle-orm'
 import { PROJECT_ROOT } from '../src/db/database.js'
 import { DEMO_ORGANISATION_ID, keysRepo } from '../src/modules/access/keys.js'
-import { importAreas } from '../src/modules/areas/import.js'
 import { providersTileSql, tileStatementSettings } from '../src/modules/tiles/spatial.js'
 import { accepts, freePort } from '../test/helpers/server.js'
-import { BGD_LOADS, BOUNDARIES, missingBoundaries } from './bgd-boundaries.js'
+import { BOUNDARIES, importBgdBoundaries, missingBoundaries } from './bgd-boundaries.js'
 import { scratchDatabase } from './scratch.js'
 import { unionPointsCtes } from './union-points.js'
 
@@ -160,10 +157,7 @@ let server: Awaited<ReturnType<typeof startSetu>> | undefined
 try {
   console.log(`load average at start: ${load()}`)
   const t0 = performance.now()
-  for (const { file, options } of BGD_LOADS) {
-    const report = await importAreas(db, JSON.parse(readFileSync(path.join(BOUNDARIES, file), 'utf8')), options)
-    if (report.rejected.length) throw new Error(`${file}: ${report.rejected.length} features rejected`)
-  }
+  await importBgdBoundaries(db)
   console.log(`imported the BGD boundaries (with their generalised polygons) in ${seconds(t0).toFixed(1)} s`)
 
   // As bench/coverage.ts: points inside the unions, 0 to 2.2× the mean per union (seeded), so that small urban unions

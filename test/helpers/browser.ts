@@ -77,23 +77,21 @@ export interface PageServer {
 }
 
 /**
+ * How the page's server runs for the browser tests and bench:page, beside its DATABASE_URL and PORT: on loopback,
+ * with the demo data (SEED_DEMO: loaded into an empty database as `npm start` does), quiet, and without rate
+ * limiting: a page load is a burst of requests (assets, fonts, tiles) from one address, which rate limiting would
+ * only make flaky on a slow machine.
+ */
+export const PAGE_SERVER_ENV = { HOST: '127.0.0.1', SEED_DEMO: 'true', LOG_LEVEL: 'warn', RATE_LIMIT_PER_MINUTE: '0' } as const
+
+/**
  * The production server over a fresh database of its own with the demo data set loaded (SEED_DEMO: the
  * server loads it into an empty database as `npm start` does), removed when `t` ends.
  */
 export async function startPageServer(t: Teardown, env: Record<string, string> = {}): Promise<PageServer> {
   const database = await createTestDatabase()
   const port = await freePort()
-  // A page load is a burst of requests (assets, fonts, tiles) from one address: rate limiting would only make
-  // the tests flaky on a slow machine.
-  const server = startServer({
-    DATABASE_URL: database.url,
-    PORT: String(port),
-    HOST: '127.0.0.1',
-    SEED_DEMO: 'true',
-    LOG_LEVEL: 'warn',
-    RATE_LIMIT_PER_MINUTE: '0',
-    ...env,
-  })
+  const server = startServer({ DATABASE_URL: database.url, PORT: String(port), ...PAGE_SERVER_ENV, ...env })
   // One teardown, in this order: the server lets go of its connections before its database is dropped.
   t.teardown(async () => {
     server.child.kill('SIGTERM')

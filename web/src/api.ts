@@ -103,6 +103,10 @@ export interface NearestFilters {
   noId?: boolean
 }
 
+/** The area's own active focal points (Union Parishad and CTC members, teachers): the people who help refer. */
+export const focalPointsUrl = (pcode: string, limit: number) =>
+  `/v1/providers?${new URLSearchParams({ kind: 'focal_point', area: pcode, status: 'active', limit: String(limit) })}`
+
 /** The nearest services query, its parameters in a fixed order: the same search is the same URL, so the cache finds it. */
 export function nearestUrl(point: LatLon, f: NearestFilters, limit = 10): string {
   const q = new URLSearchParams({ lat: point.lat.toFixed(5), lon: point.lon.toFixed(5), limit: String(limit) })

@@ -5,7 +5,7 @@
 import './fonts.js'
 import './style.css'
 import './directory.css'
-import { getJson, nearestUrl, type Area, type NearestProvider } from './api.js'
+import { focalPointsUrl, getJson, nearestUrl, type Area, type NearestProvider } from './api.js'
 import { byId, h, svg } from './dom.js'
 import { bindLanguageSelect, formatDate, formatDateTime, formatDistance, formatHours, initialLang, onLangChange, setLang, t, translateStatic, type MessageKey } from './i18n/index.js'
 import { CATEGORIES, ICONS, type Category } from './icons.js'
@@ -110,9 +110,8 @@ async function load() {
     const answer = await getJson<Area>(`/v1/areas/${encodeURIComponent(pcode)}`)
     area = answer.data
     render()
-    const focalUrl = `/v1/providers?${new URLSearchParams({ kind: 'focal_point', area: pcode, status: 'active', limit: String(MAX_FOCAL_POINTS) })}`
     const [focal, ...answers] = await Promise.all([
-      getJson<{ items: NearestProvider[] }>(focalUrl),
+      getJson<{ items: NearestProvider[] }>(focalPointsUrl(pcode, MAX_FOCAL_POINTS)),
       ...CATEGORIES.map((category) => getJson<{ items: NearestProvider[] }>(nearestUrl(area!.rep_point, { category }, 1))),
     ])
     entries = CATEGORIES.map((category, i) => ({ category, provider: answers[i].data.items[0] }))

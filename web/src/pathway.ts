@@ -1,6 +1,6 @@
 // Who refers there: the referral pathway from the selected place's focal point to the selected service, for
 // callers with an API key (entered once, kept in localStorage, sent as Authorization: Bearer).
-import { getJson, HttpError, type Area, type AreaSummary, type NearestProvider, type PathwaysResult, type Pathway } from './api.js'
+import { focalPointsUrl, getJson, HttpError, type Area, type AreaSummary, type NearestProvider, type PathwaysResult, type Pathway } from './api.js'
 import { byId, h } from './dom.js'
 import { t, type MessageKey } from './i18n/index.js'
 import { providerName } from './names.js'
@@ -80,10 +80,7 @@ async function focalPointsFor(area: AreaSummary, key: string): Promise<NearestPr
     // the area itself only
   }
   for (const pcode of chain) {
-    const { data } = await getJson<{ items: NearestProvider[] }>(
-      `/v1/providers?${new URLSearchParams({ kind: 'focal_point', area: pcode, status: 'active', limit: String(MAX_FOCAL_POINTS) })}`,
-      { key },
-    )
+    const { data } = await getJson<{ items: NearestProvider[] }>(focalPointsUrl(pcode, MAX_FOCAL_POINTS), { key })
     if (data.items.length) return data.items
   }
   return []

@@ -37,15 +37,10 @@ const categoryLiteral = (c: string) => {
   if (!CATEGORIES.includes(c as (typeof CATEGORIES)[number])) throw new Error(`not a category: ${c}`)
   return sql.raw(`'{${c}}'::text[]`)
 }
-/** Requirements as a text[] literal, each checked against the enum: the filter's values are part of the query shape anyway. */
-const requirementsLiteral = (rs: readonly string[]) => {
-  for (const r of rs) if (!(REQUIREMENTS as readonly string[]).includes(r)) throw new Error(`not a requirement: ${r}`)
-  return sql.raw(`'{${rs.join(',')}}'::text[]`)
-}
-/** Kinds as a text[] literal, each checked against the enum, like requirementsLiteral. */
-const kindsLiteral = (ks: readonly string[]) => {
-  for (const k of ks) if (!(ProviderKind.options as readonly string[]).includes(k)) throw new Error(`not a kind: ${k}`)
-  return sql.raw(`'{${ks.join(',')}}'::text[]`)
+/** Values of an enum as a text[] literal, each checked against it: a filter's values are part of the query shape anyway. */
+const enumArrayLiteral = (values: readonly string[], allowed: readonly string[]) => {
+  for (const v of values) if (!allowed.includes(v)) throw new Error(`not one of ${allowed.join(', ')}: ${v}`)
+  return sql.raw(`'{${values.join(',')}}'::text[]`)
 }
 const statusLiteral = (s: ProviderStatus) => {
   if (!['active', 'suspended', 'closed'].includes(s)) throw new Error(`not a status: ${s}`)
@@ -110,9 +105,9 @@ export function nearestSql(q: NearestQuery, select: SQL, viewer: Viewer, bound: 
   }
   if (q.cost) filters.push(sql`p.cost = ${q.cost}::text`)
   // A post-filter on the KNN scan like gender and age: none of the requirements the survivor cannot meet.
-  if (q.not_requiring?.length) filters.push(sql`NOT (p.requires && ${requirementsLiteral(q.not_requiring)})`)
+  if (q.not_requiring?.length) filters.push(sql`NOT (p.requires && ${enumArrayLiteral(q.not_requiring, REQUIREMENTS)})`)
   if (q.kind) filters.push(sql`p.kind = ${q.kind}::text`)
-  if (q.not_kind?.length) filters.push(sql`p.kind <> ALL (${kindsLiteral(q.not_kind)})`)
+  if (q.not_kind?.length) filters.push(sql`p.kind <> ALL (${enumArrayLiteral(q.not_kind, ProviderKind.options)})`)
   if (q.mou_status) filters.push(mouStatusFilter(sql`p.id`, q.mou_status, q.category))
   return sql`
     SELECT ${select}, ST_Distance((p.location::geography), ${here}) AS distance_m
